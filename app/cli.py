@@ -1,0 +1,146 @@
+"""The `salescoach` console script: serve, db upgrade, user add, practice, playbook check, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from app.config import Settings, generate_password, get_settings
+from app.db import create_engine, create_sessionmaker
+
+Command = Callable[[argparse.Namespace, Settings], int]
+T = TypeVar("T")
+
+
+def _run_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    async def _main() -> T:
+        engine = create_engine(settings.async_database_url)
+        try:
+            async with create_sessionmaker(engine)() as db:
+                result = await work(db)
+                await db.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(_main())
+
+
+def cmd_db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    from app.migrate import upgrade
+
+    upgrade(settings.async_database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def bootstrap_accounts(settings: Settings) -> list[tuple[str, str, str]]:
+    """On a database without users, create a trainer and a rep with generated passwords."""
+    from app.auth import service
+
+    async def work(db: object) -> list[tuple[str, str, str]]:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        assert isinstance(db, AsyncSession)
+        if await service.count_users(db):
+            return []
+        created = []
+        for name in ("trainer", "rep"):
+            password = generate_password()
+            await service.create_user(db, username=name, password=password, role=name)
+            created.append((name, name, password))
+        return created
+
+    return _run_db(settings, work)
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from app.migrate import upgrade
+
+    upgrade(settings.async_database_url)
+    for name, role, password in bootstrap_accounts(settings):
+        print(f"created {role} account  username: {name}  password: {password}", flush=True)
+    print(f"salescoach on http://{args.host}:{args.port}  (engine: {settings.llm})", flush=True)
+    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import service
+    from app.errors import AppError
+
+    password = os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(f"password for {args.name}: ")
+
+    async def work(db: object) -> None:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        assert isinstance(db, AsyncSession)
+        await service.create_user(
+            db, username=args.name, password=password, role=args.role, team=args.team
+        )
+
+    try:
+        _run_db(settings, work)
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    print(f"created {args.role} {args.name}" + (f" in team {args.team}" if args.team else ""))
+    return 0
+
+
+def cmd_playbook_check(args: argparse.Namespace, settings: Settings) -> int:
+    from app.playbook.errors import PlaybookError
+    from app.playbook.loader import load_playbook
+
+    folder = Path(args.dir) if args.dir else settings.playbook_dir
+    try:
+        playbook = load_playbook(folder)
+    except PlaybookError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{folder}: ok ({len(playbook.personas)} personas)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="salescoach", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API and web UI (applies migrations first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    user = sub.add_parser("user", help="user commands").add_subparsers(dest="user_cmd", required=True)
+    add = user.add_parser("add", help="create a user")
+    add.add_argument("name")
+    add.add_argument("--role", choices=["rep", "trainer", "admin"], required=True)
+    add.add_argument("--team")
+    add.set_defaults(func=cmd_user_add)
+
+    pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(dest="pb_cmd", required=True)
+    check = pb.add_parser("check", help="validate playbook files")
+    check.add_argument("dir", nargs="?")
+    check.set_defaults(func=cmd_playbook_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    func: Command = args.func
+    return func(args, get_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Settings from the environment (and an optional .env); see the README for every variable."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-insecure-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_prefix="SALESCOACH_")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./salescoach.db"
+    secret_key: str = DEV_SECRET
+    token_minutes: int = 12 * 60
+    llm: str = "scripted"
+    llm_timeout: float = 30.0
+    llm_max_retries: int = 2
+    llm_history_turns: int = 12
+    playbook_dir: Path = ROOT / "playbook"
+    prompts_dir: Path = ROOT / "prompts"
+    max_body_bytes: int = 256 * 1024
+    # Read without the SALESCOACH_ prefix, as every OpenAI client does.
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.secret_key == DEV_SECRET and self.environment == "production":
+            raise ValueError("SALESCOACH_SECRET_KEY must be set to a random value in production")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The URL with an async driver, so sync spellings (sqlite:///, postgresql://) work too."""
+        url = self.database_url
+        for sync, async_ in (
+            ("sqlite://", "sqlite+aiosqlite://"),
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("postgresql+psycopg2://", "postgresql+asyncpg://"),
+        ):
+            if url.startswith(sync):
+                return async_ + url[len(sync) :]
+        return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)

@@ -1,0 +1,101 @@
+"""Annotated dependency aliases shared by every router."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auth import service as auth_service
+from app.auth.models import User
+from app.auth.security import decode_token
+from app.config import Settings
+from app.errors import AppError
+from app.playbook.loader import Playbook
+
+SESSION_COOKIE = "salescoach_session"
+CSRF_COOKIE = "salescoach_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return maker
+
+
+async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session per request that commits on success and rolls back on any error."""
+    async with get_sessionmaker(request)() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+def get_playbook(request: Request) -> Playbook:
+    playbook: Playbook = request.app.state.playbook
+    return playbook
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_db)]
+SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
+
+
+async def user_from_token(db: AsyncSession, settings: Settings, token: str | None) -> User | None:
+    claims = decode_token(token, settings.secret_key) if token else None
+    if claims is None or not str(claims["sub"]).isdigit():
+        return None
+    return await auth_service.get_by_id(db, user_id=int(claims["sub"]))
+
+
+async def get_current_user(
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(oauth2)],
+) -> User:
+    """The user of a bearer token, or of the web UI's cookie session (with a CSRF check)."""
+    if bearer:
+        user = await user_from_token(db, settings, bearer)
+    else:
+        user = await user_from_token(db, settings, request.cookies.get(SESSION_COOKIE))
+        if user is not None and request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER, "")
+            expected = request.cookies.get(CSRF_COOKIE, "")
+            if not expected or not hmac.compare_digest(sent, expected):
+                raise AppError("missing or wrong CSRF token", 403)
+    if user is None:
+        raise AppError("not authenticated", 401)
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_role(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:
+    async def _guard(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise AppError(f"this needs the role {' or '.join(roles)}", 403)
+        return user
+
+    return _guard
+
+
+TrainerUser = Annotated[User, Depends(require_role("trainer", "admin"))]
+AdminUser = Annotated[User, Depends(require_role("admin"))]

@@ -1,0 +1,20 @@
+"""Every table, imported in one place for Alembic and the tests."""
+
+from app.auth.models import Team, User
+from app.db import Base
+from app.needs.models import StoredNeedsRecord, StoredScorecard
+from app.personas.models import StoredPersona
+from app.review.models import Comment
+from app.roleplay.models import PracticeSession, Turn
+
+__all__ = [
+    "Base",
+    "Comment",
+    "PracticeSession",
+    "StoredNeedsRecord",
+    "StoredPersona",
+    "StoredScorecard",
+    "Team",
+    "Turn",
+    "User",
+]

@@ -1,0 +1,102 @@
+"""The persona schema of CONTRACT.md: a customer with hidden facts a rep must earn."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Language = Literal["zh", "en"]
+Personality = Literal["busy", "friendly", "skeptical", "analytical"]
+DecisionRole = Literal["decision_maker", "influencer", "user", "gatekeeper"]
+Priority = Literal["must", "expected", "optional"]
+FactKind = Literal["situation", "problem", "implication", "need_payoff"]
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class _Open(BaseModel):
+    # Unknown fields are kept, not rejected (CONTRACT.md).
+    model_config = ConfigDict(extra="allow")
+
+
+class Fact(_Open):
+    id: str = Field(min_length=1, max_length=40)
+    text: str = Field(min_length=1, max_length=1000)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class NeedPayoff(Fact):
+    priority: Priority = "expected"
+
+
+class Problem(Fact):
+    implications: list[Fact] = Field(default_factory=list)
+    need_payoffs: list[NeedPayoff] = Field(default_factory=list)
+
+
+class Objection(_Open):
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class Persona(_Open):
+    id: str
+    language: Language
+    name: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=100)
+    company: str = Field(min_length=1, max_length=200)
+    industry: str = Field(min_length=1, max_length=100)
+    company_size: str = ""
+    annual_revenue: str = ""
+    decision_role: DecisionRole = "decision_maker"
+    personality: Personality = "friendly"
+    difficulty: Literal["easy", "medium", "hard"] | None = None
+    background: str = ""
+    situation: list[Fact] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
+    objections: list[Objection] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("must be a slug: lowercase letters, digits and hyphens, 2-63 chars")
+        return v
+
+    @model_validator(mode="after")
+    def _unique_fact_ids(self) -> Persona:
+        ids = [f.id for f in self.all_facts()]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"fact ids must be unique within a persona: {', '.join(dupes)}")
+        return self
+
+    def all_facts(self) -> list[Fact]:
+        facts: list[Fact] = list(self.situation)
+        for p in self.problems:
+            facts.append(p)
+            facts.extend(p.implications)
+            facts.extend(p.need_payoffs)
+        return facts
+
+    def fact_kind(self, fact_id: str) -> FactKind | None:
+        if any(f.id == fact_id for f in self.situation):
+            return "situation"
+        for p in self.problems:
+            if p.id == fact_id:
+                return "problem"
+            if any(f.id == fact_id for f in p.implications):
+                return "implication"
+            if any(f.id == fact_id for f in p.need_payoffs):
+                return "need_payoff"
+        return None
+
+    @property
+    def need_payoff_count(self) -> int:
+        return sum(len(p.need_payoffs) for p in self.problems)
+
+    def card(self) -> dict[str, object]:
+        """What a rep may see: everything but the hidden facts and objections."""
+        hidden = {"situation", "problems", "objections"}
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in hidden}

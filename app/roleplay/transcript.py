@@ -1,0 +1,31 @@
+"""A transcript as the pure domains (coach, customer state, needs, scoring) see it: no DB types."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.coach.schemas import Coaching
+from app.playbook.persona import FactKind
+
+Speaker = Literal["rep", "customer"]
+
+
+class RevealedFact(BaseModel):
+    """A hidden persona fact the customer disclosed in one turn."""
+
+    kind: FactKind
+    id: str
+    text: str
+    problem_id: str | None = None
+
+
+class TranscriptTurn(BaseModel):
+    seq: int
+    speaker: Speaker
+    text: str
+    coaching: Coaching | None = None
+    # Customer turns only: what the state machine allowed and what the customer did.
+    revealed: list[RevealedFact] = Field(default_factory=list)
+    act: str | None = None
