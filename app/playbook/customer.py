@@ -1,0 +1,227 @@
+"""How the role-played customer reacts: trust and patience per personality, and what they say.
+
+playbook/customer.yaml holds the numbers the customer state machine (app/roleplay/state.py)
+runs on (starting trust and patience, what each misstep costs, what rapport and good
+questions earn) and the lines both engines draw on, per language: a `common` set that must
+cover every kind of line, and per-personality sets that override any kind they fill.
+Lines may use the placeholders {name}, {title} and {company} (the persona's).
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.playbook.errors import PlaybookError
+from app.playbook.persona import FactKind, Language, Personality
+
+FILE = "customer.yaml"
+PLACEHOLDERS = frozenset({"name", "title", "company"})
+
+LineKind = Literal[
+    "greet",
+    "greet_weak",
+    "small_talk",
+    "small_talk_excess",
+    "acknowledge",
+    "value_reply",
+    "lead_in_situation",
+    "lead_in_problem",
+    "lead_in_implication",
+    "lead_in_need_payoff",
+    "terse_lead_in",
+    "terse_no_reveal",
+    "deflect_nothing_left",
+    "deflect_no_problem",
+    "deflect_no_implication",
+    "needs_warmup",
+    "short_answer",
+    "objection_lead_in",
+    "objections",
+    "accept_next_step",
+    "defer_next_step",
+    "ask_concrete_time",
+    "hang_up",
+]
+LINE_KINDS: tuple[LineKind, ...] = get_args(LineKind)
+
+
+class Effect(BaseModel):
+    """A change to the customer's patience (points), trust (0-100) and rapport (count)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patience: int = Field(default=0, ge=0, le=20)
+    trust: int = Field(default=0, ge=0, le=100)
+    rapport: int = Field(default=0, ge=0, le=5)
+
+
+class Costs(BaseModel):
+    """What each misstep takes away (patience and trust)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    premature_pitch: Effect
+    closed_question: Effect
+    too_long: Effect
+    multiple_questions: Effect
+    weak_opener: Effect
+    excess_small_talk: Effect
+    unearned_question: Effect
+
+
+class Gains(BaseModel):
+    """What rapport and good questions earn (patience is capped at the starting value)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    small_talk: Effect
+    acknowledgement: Effect
+    open_question: Effect
+
+
+class Start(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trust: int = Field(ge=0, le=100)
+    patience: int = Field(ge=1, le=50)
+
+
+class PersonalityRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: Start
+    # Busy and sceptical buyers talk about problems only after rapport or a situation question.
+    problem_needs_warmup: bool
+    # Small-talk turns welcomed before further small talk costs patience.
+    small_talk_limit: int = Field(ge=0, le=10)
+    costs: Costs
+    gains: Gains
+
+
+class LineSet(BaseModel):
+    """Lines of each kind; in `common` every kind must be filled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    greet: list[str] = Field(default_factory=list)
+    greet_weak: list[str] = Field(default_factory=list)
+    small_talk: list[str] = Field(default_factory=list)
+    small_talk_excess: list[str] = Field(default_factory=list)
+    acknowledge: list[str] = Field(default_factory=list)
+    value_reply: list[str] = Field(default_factory=list)
+    lead_in_situation: list[str] = Field(default_factory=list)
+    lead_in_problem: list[str] = Field(default_factory=list)
+    lead_in_implication: list[str] = Field(default_factory=list)
+    lead_in_need_payoff: list[str] = Field(default_factory=list)
+    terse_lead_in: list[str] = Field(default_factory=list)
+    terse_no_reveal: list[str] = Field(default_factory=list)
+    deflect_nothing_left: list[str] = Field(default_factory=list)
+    deflect_no_problem: list[str] = Field(default_factory=list)
+    deflect_no_implication: list[str] = Field(default_factory=list)
+    needs_warmup: list[str] = Field(default_factory=list)
+    short_answer: list[str] = Field(default_factory=list)
+    objection_lead_in: list[str] = Field(default_factory=list)
+    objections: list[str] = Field(default_factory=list)
+    accept_next_step: list[str] = Field(default_factory=list)
+    defer_next_step: list[str] = Field(default_factory=list)
+    ask_concrete_time: list[str] = Field(default_factory=list)
+    hang_up: list[str] = Field(default_factory=list)
+
+    def of(self, kind: LineKind) -> list[str]:
+        lines: list[str] = getattr(self, kind)
+        return lines
+
+
+class LanguageLines(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    common: LineSet
+    personalities: dict[Personality, LineSet] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _common_is_complete(self) -> LanguageLines:
+        missing = [k for k in LINE_KINDS if not self.common.of(k)]
+        if missing:
+            raise ValueError(f"common lines missing for: {', '.join(missing)}")
+        return self
+
+
+class CustomerRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    personalities: dict[Personality, PersonalityRules]
+    # Closed SPIN questions reveal only these kinds (tersely); the rest need an open question.
+    closed_reveals: list[FactKind]
+    # What counts as real interest before a next step is accepted, per scenario.
+    interest: dict[Literal["cold_call", "discovery"], FactKind]
+    lines: dict[Language, LanguageLines]
+
+    @model_validator(mode="after")
+    def _complete(self) -> CustomerRules:
+        for p in get_args(Personality):
+            if p not in self.personalities:
+                raise ValueError(f"personalities: missing {p!r}")
+        for lang in get_args(Language):
+            if lang not in self.lines:
+                raise ValueError(f"lines: missing language {lang!r}")
+        for scenario in ("cold_call", "discovery"):
+            if scenario not in self.interest:
+                raise ValueError(f"interest: missing scenario {scenario!r}")
+        return self
+
+    def for_personality(self, personality: Personality) -> PersonalityRules:
+        return self.personalities[personality]
+
+    def lines_for(self, language: Language, personality: Personality, kind: LineKind) -> list[str]:
+        """The personality's lines of this kind, or the language's common ones."""
+        lang = self.lines[language]
+        own = lang.personalities.get(personality)
+        if own is not None and own.of(kind):
+            return own.of(kind)
+        return lang.common.of(kind)
+
+
+def _check_placeholders(rules: CustomerRules) -> tuple[str, str] | None:
+    formatter = string.Formatter()
+    for lang, lang_lines in rules.lines.items():
+        sets: list[tuple[str, LineSet]] = [("common", lang_lines.common)]
+        sets += [(f"personalities.{p}", s) for p, s in lang_lines.personalities.items()]
+        for label, line_set in sets:
+            for kind in LINE_KINDS:
+                for i, line in enumerate(line_set.of(kind)):
+                    where = f"lines.{lang}.{label}.{kind}.{i}"
+                    try:
+                        names = {f for _, f, _, _ in formatter.parse(line) if f is not None}
+                    except ValueError as exc:
+                        return where, f"bad placeholder: {exc}"
+                    unknown = names - PLACEHOLDERS
+                    if unknown:
+                        return where, f"unknown placeholder {{{sorted(unknown)[0]}}}"
+    return None
+
+
+def load(dir: Path) -> CustomerRules:
+    path = dir / FILE
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
+    if not isinstance(data, dict):
+        raise PlaybookError(str(path), "(root)", "must be a mapping")
+    try:
+        rules = CustomerRules.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"]) or "(root)"
+        raise PlaybookError(str(path), field, err["msg"]) from exc
+    bad = _check_placeholders(rules)
+    if bad is not None:
+        raise PlaybookError(str(path), *bad)
+    return rules
