@@ -1,0 +1,389 @@
+"""The practice scorecard: the rubric of playbook/scoring.yaml applied to a transcript.
+
+Each rule below reads the coach's labels on the rep turns and what the customer disclosed,
+and returns the share of the criterion's points earned, the turns that earned or lost them
+and the placeholders for its comment. Criteria that do not apply to the scenario (or to a
+persona without hidden need-payoffs) are left out and the rest rescaled to 100.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.coach.schemas import Scenario, SpinType
+from app.needs.conversation import (
+    Disclosure,
+    coaching_of,
+    disclosures,
+    final_next_step,
+    in_order,
+    next_step_events,
+)
+from app.needs.schemas import Criterion, Scorecard
+from app.needs.support import shared_tokens
+from app.playbook.needs import NeedsRules
+from app.playbook.persona import Language, Persona
+from app.playbook.scoring import Criterion as RubricCriterion
+from app.playbook.scoring import ScoringRubric
+from app.roleplay.transcript import TranscriptTurn
+
+SPIN_ORDER: tuple[SpinType, ...] = ("situation", "problem", "implication", "need_payoff")
+SPIN_NAMES: dict[Language, dict[SpinType, str]] = {
+    "zh": {
+        "situation": "背景问题",
+        "problem": "难点问题",
+        "implication": "暗示问题",
+        "need_payoff": "需求-效益问题",
+    },
+    "en": {
+        "situation": "situation",
+        "problem": "problem",
+        "implication": "implication",
+        "need_payoff": "need-payoff",
+    },
+}
+EVIDENCE_LIMIT = 8
+
+
+@dataclass
+class Session:
+    """What the rules read, computed once per transcript."""
+
+    persona: Persona
+    scenario: Scenario
+    language: Language
+    turns: list[TranscriptTurn]
+    found: list[Disclosure]
+    rubric: ScoringRubric
+    rules: NeedsRules | None
+    rep: list[TranscriptTurn] = field(init=False)
+    customer: list[TranscriptTurn] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rep = [t for t in self.turns if t.speaker == "rep"]
+        self.customer = [t for t in self.turns if t.speaker == "customer"]
+
+    def join(self, parts: list[str]) -> str:
+        return ("、" if self.language == "zh" else ", ").join(parts)
+
+    def revealed_before(self, seq: int, *kinds: str) -> bool:
+        return any(d.turn_seq < seq and d.kind in kinds for d in self.found)
+
+    def spin_questions(self) -> list[tuple[TranscriptTurn, SpinType]]:
+        pairs = [(t, coaching_of(t).spin) for t in self.rep]
+        return [(t, s) for t, s in pairs if s is not None]
+
+
+@dataclass
+class Outcome:
+    fraction: float
+    evidence: list[int]
+    values: dict[str, object] = field(default_factory=dict)
+
+
+Rule = Callable[[Session, RubricCriterion], Outcome]
+
+
+def _linear(value: float, zero_at: float, full_at: float) -> float:
+    """0 at `zero_at`, 1 at `full_at`, linear between (either direction)."""
+    if full_at == zero_at:
+        return 1.0 if value >= full_at else 0.0
+    share = (value - zero_at) / (full_at - zero_at)
+    return max(0.0, min(1.0, share))
+
+
+def _percent(ratio: float) -> str:
+    return f"{round(ratio * 100)}%"
+
+
+def _opener(s: Session, c: RubricCriterion) -> Outcome:
+    first = s.rep[0] if s.rep else None
+    check = coaching_of(first).opener if first is not None else None
+    names = list(s.rubric.opener_checks)
+    labels = [s.rubric.opener_checks[n].in_(s.language) for n in names]
+    if first is None or check is None:
+        return Outcome(0.0, [first.seq] if first else [], {"missing": s.join(labels)})
+    passed = [bool(getattr(check, n)) for n in names]
+    missing = [label for label, ok in zip(labels, passed, strict=True) if not ok]
+    return Outcome(
+        sum(passed) / len(passed),
+        [first.seq],
+        {
+            "passed": sum(passed),
+            "missing": s.join(missing),
+            "seconds": f"{check.estimated_seconds:.0f}",
+        },
+    )
+
+
+def _is_business(turn: TranscriptTurn) -> bool:
+    coaching = coaching_of(turn)
+    return coaching.spin is not None or coaching.signals.pitch or coaching.signals.value_point
+
+
+def _rapport(s: Session, c: RubricCriterion) -> Outcome:
+    business = next((t.seq for t in s.rep if _is_business(t)), None)
+    small_talk = [t.seq for t in s.rep if coaching_of(t).signals.small_talk]
+    values: dict[str, object] = {"first_business": business if business is not None else "-"}
+    if small_talk and (business is None or small_talk[0] < business):
+        return Outcome(1.0, small_talk[:EVIDENCE_LIMIT], values)
+    evidence = [business] if business is not None else []
+    if small_talk:
+        return Outcome(c.params["late_fraction"], evidence + small_talk[:3], values)
+    return Outcome(0.0, evidence, values)
+
+
+def _spin_coverage(s: Session, c: RubricCriterion) -> Outcome:
+    first_of: dict[SpinType, int] = {}
+    for turn, spin in s.spin_questions():
+        first_of.setdefault(spin, turn.seq)
+    names = SPIN_NAMES[s.language]
+    missing = [names[t] for t in SPIN_ORDER if t not in first_of]
+    return Outcome(
+        len(first_of) / len(SPIN_ORDER),
+        sorted(first_of.values()),
+        {
+            "asked": s.join([names[t] for t in SPIN_ORDER if t in first_of]),
+            "missing": s.join(missing),
+        },
+    )
+
+
+def _spin_order(s: Session, c: RubricCriterion) -> Outcome:
+    # An implication question needs a pain the customer has named; a need-payoff question
+    # needs a consequence the customer has named (manual 三(二) step 2).
+    needs_before: dict[SpinType, tuple[str, ...]] = {
+        "implication": ("problem", "implication"),
+        "need_payoff": ("implication", "need_payoff"),
+    }
+    questions = s.spin_questions()
+    jumped = [
+        t.seq
+        for t, spin in questions
+        if spin in needs_before and not s.revealed_before(t.seq, *needs_before[spin])
+    ]
+    total = len(questions)
+    counted = max(total, c.params["min_questions"], 1)
+    fraction = (total - len(jumped)) / counted
+    evidence = jumped if jumped else [t.seq for t, _ in questions]
+    return Outcome(
+        fraction, evidence[:EVIDENCE_LIMIT], {"out_of_order": len(jumped), "total": total}
+    )
+
+
+def _implication_depth(s: Session, c: RubricCriterion) -> Outcome:
+    asked = [t.seq for t, spin in s.spin_questions() if spin == "implication"]
+    revealed = [d.turn_seq for d in s.found if d.kind == "implication"]
+    target = c.params["target_questions"]
+    return Outcome(
+        min(1.0, len(asked) / target) if target > 0 else 1.0,
+        sorted(set(asked + revealed))[:EVIDENCE_LIMIT],
+        {"count": len(asked), "target": f"{target:g}", "revealed": len(revealed)},
+    )
+
+
+def _question_counts(s: Session) -> tuple[list[int], list[int]]:
+    open_ = [t.seq for t in s.rep if coaching_of(t).question == "open"]
+    closed = [t.seq for t in s.rep if coaching_of(t).question == "closed"]
+    return open_, closed
+
+
+def open_question_ratio(s: Session) -> float:
+    open_, closed = _question_counts(s)
+    asked = len(open_) + len(closed)
+    return len(open_) / asked if asked else 0.0
+
+
+def _open_questions(s: Session, c: RubricCriterion) -> Outcome:
+    open_, closed = _question_counts(s)
+    ratio = open_question_ratio(s)
+    fraction = _linear(ratio, c.params["zero_at"], c.params["full_at"]) if open_ or closed else 0.0
+    evidence = closed if fraction < 1 else open_
+    return Outcome(
+        fraction,
+        evidence[:EVIDENCE_LIMIT],
+        {"ratio": _percent(ratio), "open": len(open_), "closed": len(closed)},
+    )
+
+
+def speech_seconds(text: str, rubric: ScoringRubric) -> float:
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    words = len([w for w in text.split() if any(ch.isascii() and ch.isalnum() for ch in w)])
+    rate = rubric.speech_rate
+    return cjk / rate.zh_chars_per_second + words / rate.en_words_per_second
+
+
+def rep_talk_ratio(s: Session) -> float:
+    rep = sum(speech_seconds(t.text, s.rubric) for t in s.rep)
+    customer = sum(speech_seconds(t.text, s.rubric) for t in s.customer)
+    return rep / (rep + customer) if rep + customer > 0 else 0.0
+
+
+def _talk_ratio(s: Session, c: RubricCriterion) -> Outcome:
+    ratio = rep_talk_ratio(s)
+    fraction = _linear(ratio, c.params["zero_at"], c.params["full_at"]) if s.rep else 0.0
+    # Losing points cites the rep's longest turns; earning them, the customer's.
+    side = s.rep if fraction < 1 else s.customer
+    longest = sorted(side, key=lambda t: speech_seconds(t.text, s.rubric), reverse=True)[:3]
+    return Outcome(fraction, sorted(t.seq for t in longest), {"ratio": _percent(ratio)})
+
+
+def _premature_pitch(s: Session, c: RubricCriterion) -> Outcome:
+    early = [
+        t.seq
+        for t in s.rep
+        if "premature_pitch" in coaching_of(t).flags
+        or (coaching_of(t).signals.pitch and not s.revealed_before(t.seq, "problem", "implication"))
+    ]
+    fraction = max(0.0, 1.0 - c.params["penalty_per_pitch"] * len(early))
+    return Outcome(fraction, early[:EVIDENCE_LIMIT], {"count": len(early)})
+
+
+def _value_points(s: Session, c: RubricCriterion) -> Outcome:
+    said = {t.seq: t.text for t in s.customer}
+    pains = [d for d in s.found if d.kind in ("problem", "implication")]
+    tied: list[int] = []
+    untied: list[int] = []
+    for turn in s.rep:
+        signals = coaching_of(turn).signals
+        if not (signals.value_point or signals.pitch):
+            continue
+        stated = [said[d.turn_seq] for d in pains if d.turn_seq < turn.seq]
+        linked = any(
+            shared_tokens(turn.text, pain) >= c.params["min_shared_tokens"] for pain in stated
+        )
+        (tied if linked else untied).append(turn.seq)
+    limit = c.params["limit"]
+    if not tied:
+        fraction = 0.0
+    elif untied or len(tied) > limit:
+        fraction = 0.5
+    else:
+        fraction = 1.0
+    return Outcome(
+        fraction,
+        sorted(tied + untied)[:EVIDENCE_LIMIT],
+        {
+            "tied": len(tied),
+            "untied": len(untied),
+            "count": len(tied) + len(untied),
+            "limit": f"{limit:g}",
+        },
+    )
+
+
+def _next_step(s: Session, c: RubricCriterion) -> Outcome:
+    acts = s.rules.next_step_acts if s.rules is not None else None
+    events = next_step_events(
+        s.turns,
+        accepted_acts=acts.accepted if acts else ("accept_next_step",),
+        deferred_acts=acts.deferred if acts else ("defer_next_step",),
+    )
+    event = final_next_step(events)
+    if event is None:
+        return Outcome(0.0, [], {"time": "", "form": ""})
+    signal = coaching_of(event.proposal).signals.next_step
+    concrete = signal.has_concrete_time
+    if event.agreed:
+        fraction = 1.0 if concrete else c.params["vague_fraction"]
+    else:
+        fraction = c.params["deferred_fraction"] * (1.0 if concrete else 0.5)
+    return Outcome(
+        fraction,
+        [event.proposal.seq, event.reply.seq],
+        {"time": signal.time_text or "", "form": signal.form or ""},
+    )
+
+
+def _discovery_coverage(s: Session, c: RubricCriterion) -> Outcome:
+    revealed = [d for d in s.found if d.kind == "need_payoff" and d.fact_id is not None]
+    total = s.persona.need_payoff_count
+    found = len({d.fact_id for d in revealed})
+    return Outcome(
+        min(1.0, found / total) if total else 0.0,
+        [d.turn_seq for d in revealed][:EVIDENCE_LIMIT],
+        {"found": found, "total": total},
+    )
+
+
+RULES: dict[str, Rule] = {
+    "opener": _opener,
+    "rapport": _rapport,
+    "spin_coverage": _spin_coverage,
+    "spin_order": _spin_order,
+    "implication_depth": _implication_depth,
+    "open_questions": _open_questions,
+    "talk_ratio": _talk_ratio,
+    "premature_pitch": _premature_pitch,
+    "value_points": _value_points,
+    "next_step": _next_step,
+    "discovery_coverage": _discovery_coverage,
+}
+
+
+class _Blank(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _applies(c: RubricCriterion, s: Session) -> bool:
+    if s.scenario not in c.scenarios:
+        return False
+    return not (c.id == "discovery_coverage" and s.persona.need_payoff_count == 0)
+
+
+def score_session(
+    persona: Persona,
+    scenario: Scenario,
+    turns: list[TranscriptTurn],
+    rubric: ScoringRubric,
+    language: Language,
+    *,
+    rules: NeedsRules | None = None,
+) -> Scorecard:
+    """Score one session; `rules` only matter for unannotated transcripts and custom acts."""
+    ordered = in_order(turns)
+    found = disclosures(
+        persona,
+        ordered,
+        non_answer_acts=rules.non_answer_acts if rules else (),
+        fact_support=rules.match.fact_support if rules else 0.6,
+    )
+    s = Session(persona, scenario, language, ordered, found, rubric, rules)
+    applicable = [c for c in rubric.criteria if _applies(c, s)]
+    scale = 100.0 / sum(c.max_points for c in applicable) if applicable else 0.0
+    criteria: list[Criterion] = []
+    earned = 0.0
+    for c in applicable:
+        outcome = RULES[c.id](s, c)
+        fraction = max(0.0, min(1.0, outcome.fraction))
+        points = fraction * c.max_points * scale
+        earned += points
+        template = c.comments.pick(rubric.comment_level(fraction)).in_(language)
+        criteria.append(
+            Criterion(
+                id=c.id,
+                label=c.label.in_(language),
+                points=round(points, 1),
+                max_points=round(c.max_points * scale, 1),
+                evidence_turns=outcome.evidence,
+                comment=template.format_map(_Blank(outcome.values)).strip(),
+            )
+        )
+    total = max(0, min(100, round(earned)))
+    band = rubric.band_for(total)
+    spin_counts = dict.fromkeys(SPIN_ORDER, 0)
+    for _, spin in s.spin_questions():
+        spin_counts[spin] += 1
+    return Scorecard(
+        total=total,
+        band=band.id,
+        band_label=band.label.in_(language),
+        criteria=criteria,
+        spin_counts=dict(spin_counts),
+        open_question_ratio=round(open_question_ratio(s), 3),
+        rep_talk_ratio=round(rep_talk_ratio(s), 3),
+        needs_discovered=len({d.fact_id for d in found if d.kind == "need_payoff" and d.fact_id}),
+        needs_total=persona.need_payoff_count,
+    )

@@ -1,0 +1,185 @@
+"""The scorecard rubric, loaded from playbook/scoring.yaml.
+
+Each criterion id names one rule implemented in app/needs/scorecard.py; the YAML gives its
+label, maximum, scenarios, thresholds (`params`) and comment templates. Loading checks that
+every rule gets the thresholds it reads and that templates only use the placeholders the
+rule fills, so a typo fails at start-up instead of in a rep's scorecard.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from app.coach.schemas import Scenario
+from app.playbook.errors import PlaybookError
+from app.playbook.persona import Language
+
+FILE = "scoring.yaml"
+
+CriterionId = Literal[
+    "opener",
+    "rapport",
+    "spin_coverage",
+    "spin_order",
+    "implication_depth",
+    "open_questions",
+    "talk_ratio",
+    "premature_pitch",
+    "value_points",
+    "next_step",
+    "discovery_coverage",
+]
+CommentLevel = Literal["good", "partial", "poor"]
+OpenerCheckId = Literal[
+    "introduced_self", "stated_purpose", "named_pain", "asked_for_time", "within_30_seconds"
+]
+
+# What each rule reads from `params` and which placeholders its comments may use.
+REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
+    "rapport": ("late_fraction",),
+    "spin_order": ("min_questions",),
+    "implication_depth": ("target_questions",),
+    "open_questions": ("full_at", "zero_at"),
+    "talk_ratio": ("full_at", "zero_at"),
+    "premature_pitch": ("penalty_per_pitch",),
+    "value_points": ("limit", "min_shared_tokens"),
+    "next_step": ("deferred_fraction", "vague_fraction"),
+}
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "opener": frozenset({"passed", "missing", "seconds"}),
+    "rapport": frozenset({"first_business"}),
+    "spin_coverage": frozenset({"asked", "missing"}),
+    "spin_order": frozenset({"out_of_order", "total"}),
+    "implication_depth": frozenset({"count", "target", "revealed"}),
+    "open_questions": frozenset({"ratio", "open", "closed"}),
+    "talk_ratio": frozenset({"ratio"}),
+    "premature_pitch": frozenset({"count"}),
+    "value_points": frozenset({"tied", "untied", "count", "limit"}),
+    "next_step": frozenset({"time", "form"}),
+    "discovery_coverage": frozenset({"found", "total"}),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Label(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def in_(self, language: Language) -> str:
+        return self.zh if language == "zh" else self.en
+
+
+class Comments(_Strict):
+    good: Label
+    partial: Label
+    poor: Label
+
+    def pick(self, level: CommentLevel) -> Label:
+        return {"good": self.good, "partial": self.partial, "poor": self.poor}[level]
+
+
+class Criterion(_Strict):
+    id: CriterionId
+    label: Label
+    max_points: float = Field(gt=0, le=100)
+    scenarios: list[Scenario] = Field(min_length=1)
+    params: dict[str, float] = Field(default_factory=dict)
+    comments: Comments
+
+    @model_validator(mode="after")
+    def _params_and_placeholders(self) -> Criterion:
+        missing = [p for p in REQUIRED_PARAMS.get(self.id, ()) if p not in self.params]
+        if missing:
+            raise ValueError(f"criterion {self.id!r} needs params: {', '.join(missing)}")
+        allowed = PLACEHOLDERS[self.id]
+        for level in ("good", "partial", "poor"):
+            label = self.comments.pick(level)
+            for text in (label.zh, label.en):
+                used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+                unknown = sorted(used - allowed)
+                if unknown:
+                    raise ValueError(
+                        f"comment {level!r} of {self.id!r} uses unknown placeholders "
+                        f"{', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
+                    )
+        return self
+
+
+class Band(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z_]{0,19}$")
+    min_total: float = Field(ge=0, le=100)
+    label: Label
+
+
+class CommentLevels(_Strict):
+    good: float = Field(default=0.8, gt=0, le=1)
+    partial: float = Field(default=0.4, ge=0, le=1)
+
+
+class SpeechRate(_Strict):
+    zh_chars_per_second: float = Field(default=4.0, gt=0)
+    en_words_per_second: float = Field(default=2.5, gt=0)
+
+
+class ScoringRubric(_Strict):
+    criteria: list[Criterion] = Field(min_length=1)
+    bands: list[Band] = Field(min_length=1)
+    opener_checks: dict[OpenerCheckId, Label]
+    comment_levels: CommentLevels = Field(default_factory=CommentLevels)
+    speech_rate: SpeechRate = Field(default_factory=SpeechRate)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScoringRubric:
+        ids = [c.id for c in self.criteria]
+        if len(ids) != len(set(ids)):
+            raise ValueError("criterion ids must be unique")
+        if not any(b.min_total == 0 for b in self.bands):
+            raise ValueError("one band must start at min_total 0")
+        self.bands.sort(key=lambda b: b.min_total, reverse=True)
+        if len(self.opener_checks) != 5:
+            raise ValueError("opener_checks needs a label for each of the 5 opener checks")
+        return self
+
+    def band_for(self, total: float) -> Band:
+        return next(b for b in self.bands if total >= b.min_total)
+
+    def comment_level(self, fraction: float) -> CommentLevel:
+        if fraction >= self.comment_levels.good:
+            return "good"
+        if fraction >= self.comment_levels.partial:
+            return "partial"
+        return "poor"
+
+
+def _first_error(exc: ValidationError) -> tuple[str, str]:
+    err = exc.errors()[0]
+    return ".".join(str(p) for p in err["loc"]) or "(root)", err["msg"]
+
+
+def parse(data: Any, source: str) -> ScoringRubric:
+    if not isinstance(data, dict):
+        raise PlaybookError(source, "(root)", "must be a mapping")
+    try:
+        return ScoringRubric.model_validate(data)
+    except ValidationError as exc:
+        field, problem = _first_error(exc)
+        raise PlaybookError(source, field, problem) from exc
+
+
+def load(dir: Path) -> ScoringRubric:
+    path = dir / FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
+    return parse(data, str(path))
