@@ -2,8 +2,8 @@
 
 A revealed fact is said verbatim after a lead-in that fits the persona's personality and
 language; every other act draws its line from playbook/customer.yaml (objections from the
-persona first). Line choice is seeded by the session id and the turn number, so a session
-replays identically. The reply streams clause by clause so SSE clients see several deltas.
+persona first). Line choice is seeded by the session id and steps with the turn number, so a
+session replays identically. The reply streams clause by clause so SSE clients see several deltas.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from app.playbook.customer import LineKind
 from app.roleplay.engine import ReplyContext
 
 # A clause ends at CJK punctuation, or at Latin punctuation not inside a number (1,200; 3.5).
-_CLAUSE = re.compile(r".+?(?:[\uff0c\u3002\uff01\uff1f\uff1b\uff1a\u2026]+|[,.!?;:]+(?!\d)|$)\s*", re.DOTALL)
+_CLAUSE = re.compile(
+    r".+?(?:[\uff0c\u3002\uff01\uff1f\uff1b\uff1a\u2026]+|[,.!?;:]+(?!\d)|$)\s*", re.DOTALL
+)
 
 
 def _line_kind(ctx: ReplyContext) -> LineKind | None:
@@ -62,9 +64,10 @@ def _line_kind(ctx: ReplyContext) -> LineKind | None:
     return None
 
 
-def _pick(lines: list[str], seed: str) -> str:
+def _pick(lines: list[str], seed: str, turn: int) -> str:
+    # Seeded start, then one step per turn: replays are identical, neighbours rarely repeat.
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
-    return lines[int.from_bytes(digest[:4], "big") % len(lines)]
+    return lines[(int.from_bytes(digest[:4], "big") + turn) % len(lines)]
 
 
 def _join(parts: list[str], language: str) -> str:
@@ -80,7 +83,7 @@ def compose_reply(ctx: ReplyContext) -> str:
     kind = _line_kind(ctx)
     if kind is not None:
         lines = ctx.rules.lines_for(ctx.language, persona.personality, kind)
-        line = _pick(lines, f"{ctx.session_id}:{d.state.turns}:{kind}")
+        line = _pick(lines, f"{ctx.session_id}:{kind}", d.state.turns)
         parts.append(line.format(name=persona.name, title=persona.title, company=persona.company))
     if d.act == "reveal":
         parts.extend(f.text for f in d.facts)
