@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from app.coach.schemas import Coaching, NextStepSignal, Signals
+from app.coach.schemas import CoachContext, Coaching, NextStepSignal, Signals
+from app.playbook import coaching as coaching_playbook
 from app.playbook import customer
 from app.playbook.loader import load_personas
 from app.playbook.persona import Persona
 from app.roleplay.engine import CustomerEngine, ReplyContext
 from app.roleplay.scripted import ScriptedEngine, clauses, compose_reply
-from app.roleplay.state import CustomerState, Decision, decide, initial_state
+from app.roleplay.state import CustomerState, Decision, decide, initial_state, problem_known
 from app.roleplay.transcript import TranscriptTurn
 
 PLAYBOOK = Path(__file__).resolve().parents[2] / "playbook"
@@ -311,3 +313,53 @@ def test_replies_stay_in_the_persona_language(persona_id: str) -> None:
         if turn.speaker == "customer":
             assert turn.text
             assert bool(CJK.search(turn.text)) == (persona.language == "zh"), turn.text
+
+
+# --- the same conversations, labelled by the real coach ----------------------------------
+
+
+def real_coach() -> Callable[[Call, str], Coaching]:
+    analyzer = pytest.importorskip("app.coach.analyzer")
+    coach_rules = coaching_playbook.load(PLAYBOOK)
+
+    def analyze(call: Call, text: str) -> Coaching:
+        context = CoachContext(
+            scenario=call.scenario,  # type: ignore[arg-type]
+            problem_known=problem_known(call.state, call.persona),
+            rep_turn_index=len(call.decisions),
+        )
+        result: Coaching = analyzer.analyze(
+            text, coach_rules, context=context, language=call.persona.language
+        )
+        return result
+
+    return analyze
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+def test_good_spin_conversation_labelled_by_the_coach_uncovers_every_need(persona_id: str) -> None:
+    analyze = real_coach()
+    persona = PERSONAS[persona_id]
+    call = Call(persona)
+    for _, text in good_script(persona):
+        call.turn(text, analyze(call, text))
+    all_needs = [n.id for p in persona.problems for n in p.need_payoffs]
+    assert sorted(call.revealed_of("need_payoff")) == sorted(all_needs)
+    assert not call.state.ended
+    assert call.state.next_step_agreed
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+def test_pitching_conversation_labelled_by_the_coach_uncovers_little(persona_id: str) -> None:
+    analyze = real_coach()
+    persona = PERSONAS[persona_id]
+    call = Call(persona)
+    for _ in range(3):
+        for _, text in BAD[persona.language]:
+            if call.state.ended:
+                break
+            call.turn(text, analyze(call, text))
+    assert call.revealed_of("need_payoff") == []
+    assert not call.state.next_step_agreed
+    if persona.personality in ("busy", "skeptical"):
+        assert call.state.ended
