@@ -85,6 +85,11 @@ def need_types(items: Iterable[Item], rules: NeedsRules) -> list[str]:
     return [t.id for t in rules.need_types if has_cue(said, Cues.all(t))]
 
 
+def need_type_labels(type_ids: Iterable[str], rules: NeedsRules, language: Language) -> list[str]:
+    found = (rules.need_type(i) for i in type_ids)
+    return [t.label.in_(language) for t in found if t is not None]
+
+
 def _next_step(event: NextStepEvent | None) -> NextStep | None:
     if event is None:
         return None
@@ -125,6 +130,7 @@ def _tags(
     hung_up: bool,
     record_items: list[Item],
     rules: NeedsRules,
+    language: Language,
 ) -> Tags:
     weights = rules.potential.points
     points = sum(
@@ -147,10 +153,12 @@ def _tags(
     if hung_up:
         points += weights.hung_up
     level = rules.potential.level(points)
+    types = need_types(record_items, rules)
     return Tags(
         potential_level=level,
-        need_types=need_types(record_items, rules),
+        need_types=types,
         follow_up_priority=rules.follow_up[level][state],
+        need_type_labels=need_type_labels(types, rules, language),
     )
 
 
@@ -246,7 +254,7 @@ def build_needs_record(
         need_payoffs=fields["need_payoffs"],
         needs=needs,
         next_step=step,
-        tags=_tags(persona, found, needs, step, hung_up, pain_items, rules),
+        tags=_tags(persona, found, needs, step, hung_up, pain_items, rules, language),
     )
     if scenario == "cold_call":
         record.first_contact = _first_contact(

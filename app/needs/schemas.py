@@ -50,6 +50,8 @@ class Tags(BaseModel):
     potential_level: Level
     need_types: list[str] = Field(default_factory=list)
     follow_up_priority: Level
+    # The need types' labels in the session's language, for exports and pages.
+    need_type_labels: list[str] = Field(default_factory=list)
 
 
 class FirstContact(BaseModel):
