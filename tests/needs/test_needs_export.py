@@ -4,10 +4,15 @@ import csv
 import io
 import json
 
+import pytest
+
 from app.needs.export import CSV_COLUMNS, export_csv, export_json, export_markdown
 from app.needs.extract import build_needs_record
 from app.needs.schemas import SessionExport
 from app.needs.scorecard import score_session
+from app.playbook import needs, scoring
+from app.playbook.errors import PlaybookError
+from tests.needs.conftest import PLAYBOOK
 from tests.needs.needs_dialogues import (
     chen_discovery_good,
     export_bundle,
@@ -119,3 +124,25 @@ def test_scoring_and_needs_playbook_files_load(needs_rules, rubric):
         "discovery_coverage",
     }
     assert [p.priority for p in needs_rules.priority_cues] == ["optional", "must", "expected"]
+
+
+def test_broken_scoring_file_names_file_and_field(tmp_path):
+    text = (PLAYBOOK / "scoring.yaml").read_text(encoding="utf-8")
+    (tmp_path / "scoring.yaml").write_text(
+        text.replace("{out_of_order} of {total}", "{skipped} of {total}"), encoding="utf-8"
+    )
+    with pytest.raises(PlaybookError) as err:
+        scoring.load(tmp_path)
+    assert err.value.file.endswith("scoring.yaml")
+    assert err.value.field.startswith("criteria.")
+    assert "skipped" in err.value.problem
+
+
+def test_broken_needs_file_names_file_and_field(tmp_path):
+    text = (PLAYBOOK / "needs.yaml").read_text(encoding="utf-8")
+    (tmp_path / "needs.yaml").write_text(
+        text.replace("priority: must", "priority: urgent"), encoding="utf-8"
+    )
+    with pytest.raises(PlaybookError) as err:
+        needs.load(tmp_path)
+    assert err.value.field == "priority_cues.1.priority"
