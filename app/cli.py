@@ -69,7 +69,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for name, role, password in bootstrap_accounts(settings):
         print(f"created {role} account  username: {name}  password: {password}", flush=True)
     print(f"salescoach on http://{args.host}:{args.port}  (engine: {settings.llm})", flush=True)
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, log_level="info")
+    uvicorn.run(
+        "app.main:create_app", factory=True, host=args.host, port=args.port, log_level="info"
+    )
     return 0
 
 
@@ -77,7 +79,9 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth import service
     from app.errors import AppError
 
-    password = os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(f"password for {args.name}: ")
+    password = os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(
+        f"password for {args.name}: "
+    )
 
     async def work(db: object) -> None:
         from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,6 +114,43 @@ def cmd_playbook_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_practice(args: argparse.Namespace, settings: Settings) -> int:
+    from app.playbook.loader import load_playbook
+    from app.roleplay.terminal import run
+
+    return run(settings, load_playbook(settings.playbook_dir), args.persona, args.scenario)
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from app.needs import service as needs_service
+    from app.playbook.loader import load_playbook
+    from app.roleplay.models import PracticeSession
+
+    playbook = load_playbook(settings.playbook_dir)
+
+    async def work(db: object) -> str | None:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from app.auth.models import User
+
+        assert isinstance(db, AsyncSession)
+        session = await db.get(PracticeSession, args.session_id)
+        if session is None:
+            return None
+        rep = await db.get(User, session.rep_id)
+        bundle = await needs_service.export_bundle(
+            db, playbook, session, rep.username if rep else ""
+        )
+        return needs_service.render_export(bundle, args.format)[0]
+
+    body = _run_db(settings, work)
+    if body is None:
+        print(f"error: no session {args.session_id!r}", file=sys.stderr)
+        return 1
+    sys.stdout.write(body if body.endswith("\n") else body + "\n")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salescoach", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -122,14 +163,28 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database commands").add_subparsers(dest="db_cmd", required=True)
     db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
 
-    user = sub.add_parser("user", help="user commands").add_subparsers(dest="user_cmd", required=True)
+    user = sub.add_parser("user", help="user commands").add_subparsers(
+        dest="user_cmd", required=True
+    )
     add = user.add_parser("add", help="create a user")
     add.add_argument("name")
     add.add_argument("--role", choices=["rep", "trainer", "admin"], required=True)
     add.add_argument("--team")
     add.set_defaults(func=cmd_user_add)
 
-    pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(dest="pb_cmd", required=True)
+    practice = sub.add_parser("practice", help="role-play in the terminal")
+    practice.add_argument("--persona", required=True)
+    practice.add_argument("--scenario", choices=["cold_call", "discovery"], default="discovery")
+    practice.set_defaults(func=cmd_practice)
+
+    export = sub.add_parser("export", help="print a session's transcript and records")
+    export.add_argument("session_id")
+    export.add_argument("--format", choices=["json", "markdown", "csv"], default="json")
+    export.set_defaults(func=cmd_export)
+
+    pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(
+        dest="pb_cmd", required=True
+    )
     check = pb.add_parser("check", help="validate playbook files")
     check.add_argument("dir", nargs="?")
     check.set_defaults(func=cmd_playbook_check)

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET = "dev-insecure-change-me"
+DEV_SECRET = "dev-insecure-secret-change-me-before-production"
 
 
 class Settings(BaseSettings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,8 +18,8 @@ class AppError(Exception):
 
     status_code = 400
 
-    def __init__(self, detail: str, status_code: int | None = None) -> None:
-        super().__init__(detail)
+    def __init__(self, detail: Any, status_code: int | None = None) -> None:
+        super().__init__(str(detail))
         self.detail = detail
         if status_code is not None:
             self.status_code = status_code

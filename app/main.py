@@ -6,20 +6,49 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from langchain_core.language_models import BaseChatModel
 
 from app.auth import endpoints as auth_endpoints
+from app.coach import endpoints as coach_endpoints
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
 from app.limits import BodySizeLimit
+from app.llm.models import build_chat_model
+from app.needs import endpoints as needs_endpoints
+from app.personas import endpoints as persona_endpoints
 from app.playbook.loader import load_playbook
+from app.prep import endpoints as prep_endpoints
+from app.review import endpoints as review_endpoints
+from app.roleplay import endpoints as roleplay_endpoints
+from app.roleplay.engine import CustomerEngine
+from app.roleplay.llm_engine import LLMEngine
+from app.roleplay.scripted import ScriptedEngine
+from app.web import pages
+from app.web.templating import STATIC_DIR
 
 
 def api_router() -> APIRouter:
     api = APIRouter(prefix="/api/v1")
-    api.include_router(auth_endpoints.router)
+    for router in (
+        auth_endpoints.router,
+        persona_endpoints.router,
+        roleplay_endpoints.router,
+        needs_endpoints.router,
+        review_endpoints.router,
+        coach_endpoints.router,
+        prep_endpoints.router,
+    ):
+        api.include_router(router)
     return api
+
+
+def customer_engine(settings: Settings, chat_model: BaseChatModel | None) -> CustomerEngine:
+    """The scripted engine offline; the LLM engine when SALESCOACH_LLM names a model."""
+    if chat_model is None:
+        return ScriptedEngine()
+    return LLMEngine(chat_model, settings)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = create_engine(settings.async_database_url)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.chat_model = build_chat_model(settings)
+        app.state.customer_engine = customer_engine(settings, app.state.chat_model)
         try:
             yield
         finally:
@@ -49,15 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(api_router())
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def index() -> str:
-        return LOGIN_PAGE
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     return app
-
-
-LOGIN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>salescoach</title></head>
-<body><h1>salescoach</h1><form method="post" action="/login">
-<label>Username <input name="username" autocomplete="username"></label>
-<label>Password <input name="password" type="password" autocomplete="current-password"></label>
-<button type="submit">Sign in</button></form></body></html>"""

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from app.playbook import coaching, customer, needs, prep, scoring
+from app.playbook import coaching, customer, needs, prep, prep_templates, scoring
 from app.playbook.errors import PlaybookError
 from app.playbook.persona import Persona
 
@@ -22,6 +22,7 @@ class Playbook(BaseModel):
     needs: needs.NeedsRules
     scoring: scoring.ScoringRubric
     prep: prep.PrepRules
+    prep_templates: prep_templates.PrepTemplates
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:
@@ -68,4 +69,5 @@ def load_playbook(dir: Path) -> Playbook:
         needs=needs.load(dir),
         scoring=scoring.load(dir),
         prep=prep.load(dir),
+        prep_templates=prep_templates.load(dir),
     )

@@ -1,0 +1,124 @@
+"""Finishing a session: the needs record and scorecard derived from its transcript, saved once."""
+
+from __future__ import annotations
+
+import logging
+
+from langchain_core.language_models import BaseChatModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.needs import export as needs_export
+from app.needs.extract import build_needs_record
+from app.needs.models import StoredNeedsRecord, StoredScorecard
+from app.needs.refine import refine_with_llm
+from app.needs.schemas import NeedsRecord, Scorecard, SessionExport
+from app.needs.scorecard import score_session
+from app.playbook.loader import Playbook
+from app.roleplay import repository as roleplay_repository
+from app.roleplay import service as roleplay_service
+from app.roleplay.models import PracticeSession
+
+log = logging.getLogger("salescoach.needs")
+
+
+async def derive(
+    db: AsyncSession, playbook: Playbook, session: PracticeSession
+) -> tuple[Scorecard, NeedsRecord]:
+    """Score and extract from the transcript as it stands (no LLM, nothing saved)."""
+    turns = roleplay_service.transcript(
+        await roleplay_repository.turns_of(db, session_id=session.id)
+    )
+    persona = roleplay_service.persona_of(session)
+    scenario = session.scenario
+    language = session.language
+    record = build_needs_record(
+        session.id, persona, scenario, turns, playbook.needs, language, contacted_at=session.created_at
+    )  # type: ignore[arg-type]
+    card = score_session(persona, scenario, turns, playbook.scoring, language, rules=playbook.needs)  # type: ignore[arg-type]
+    return card, record
+
+
+async def stored(db: AsyncSession, session_id: str) -> tuple[Scorecard, NeedsRecord] | None:
+    card = await db.get(StoredScorecard, session_id)
+    record = await db.get(StoredNeedsRecord, session_id)
+    if card is None or record is None:
+        return None
+    return Scorecard.model_validate(card.data), NeedsRecord.model_validate(record.data)
+
+
+async def records(
+    db: AsyncSession, playbook: Playbook, session: PracticeSession
+) -> tuple[Scorecard, NeedsRecord]:
+    """The saved records of an ended session, or live ones for an active session."""
+    return await stored(db, session.id) or await derive(db, playbook, session)
+
+
+async def finish(
+    db: AsyncSession,
+    playbook: Playbook,
+    session: PracticeSession,
+    chat_model: BaseChatModel | None = None,
+) -> tuple[Scorecard, NeedsRecord]:
+    """End the session and save its records; finishing twice returns what was saved."""
+    saved = await stored(db, session.id)
+    if saved is not None:
+        return saved
+    card, record = await derive(db, playbook, session)
+    if chat_model is not None:
+        turns = roleplay_service.transcript(
+            await roleplay_repository.turns_of(db, session_id=session.id)
+        )
+        record = await refine_with_llm(
+            record, turns, chat_model, session.language, min_support=playbook.needs.match.refine_support
+        )  # type: ignore[arg-type]
+    db.add(
+        StoredScorecard(
+            session_id=session.id,
+            total=card.total,
+            band=card.band,
+            data=card.model_dump(mode="json"),
+        )
+    )
+    db.add(
+        StoredNeedsRecord(
+            session_id=session.id, data=record.model_dump(mode="json"), source=record.source
+        )
+    )
+    session.status = "ended"
+    session.ended_at = session.ended_at or utcnow()
+    session.total_score = card.total
+    await db.flush()
+    return card, record
+
+
+async def export_bundle(
+    db: AsyncSession, playbook: Playbook, session: PracticeSession, rep: str
+) -> SessionExport:
+    card, record = await records(db, playbook, session)
+    persona = roleplay_service.persona_of(session)
+    turns = roleplay_service.transcript(
+        await roleplay_repository.turns_of(db, session_id=session.id)
+    )
+    return SessionExport(
+        session_id=session.id,
+        persona_id=session.persona_id,
+        persona_name=persona.name,
+        scenario=session.scenario,  # type: ignore[arg-type]
+        language=session.language,  # type: ignore[arg-type]
+        rep=rep,
+        created_at=session.created_at,
+        ended_at=session.ended_at,
+        turns=turns,
+        scorecard=card,
+        needs_record=record,
+    )
+
+
+def render_export(bundle: SessionExport, fmt: str) -> tuple[str, str]:
+    """The export body and its media type."""
+    if fmt == "markdown":
+        return needs_export.export_markdown(bundle, bundle.language), "text/markdown; charset=utf-8"
+    if fmt == "csv":
+        return needs_export.export_csv(bundle), "text/csv; charset=utf-8"
+    return needs_export.export_json(bundle), "application/json"

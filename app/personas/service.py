@@ -1,0 +1,101 @@
+"""Personas: the playbook's (YAML, read-only) plus those stored by trainers or by a rep's prep."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.errors import AppError, Conflict, NotFound
+from app.personas.models import StoredPersona
+from app.playbook.loader import Playbook
+from app.playbook.persona import Persona
+
+
+def is_trainer(user: User) -> bool:
+    return user.role in ("trainer", "admin")
+
+
+def validate(data: Any) -> Persona:
+    """A persona from a client, or 422 naming the field."""
+    if not isinstance(data, dict):
+        raise AppError("a persona must be a JSON object", 422)
+    try:
+        return Persona.model_validate(data)
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        raise AppError(errors, 422) from exc
+
+
+async def list_personas(db: AsyncSession, playbook: Playbook, *, user: User) -> list[Persona]:
+    """The caller's own practice personas first, then the shared ones."""
+    rows = (
+        await db.execute(
+            select(StoredPersona)
+            .where(or_(StoredPersona.owner_id.is_(None), StoredPersona.owner_id == user.id))
+            .order_by(StoredPersona.created_at)
+        )
+    ).scalars()
+    own: list[Persona] = []
+    shared: list[Persona] = []
+    for row in rows:
+        (own if row.owner_id == user.id else shared).append(Persona.model_validate(row.data))
+    return own + list(playbook.personas.values()) + shared
+
+
+async def get_persona(
+    db: AsyncSession, playbook: Playbook, *, persona_id: str, user: User
+) -> Persona:
+    if persona_id in playbook.personas:
+        return playbook.personas[persona_id]
+    row = await db.get(StoredPersona, persona_id)
+    if row is None or (
+        row.owner_id is not None and row.owner_id != user.id and not is_trainer(user)
+    ):
+        raise NotFound(f"persona {persona_id!r} not found")
+    return Persona.model_validate(row.data)
+
+
+async def create_persona(
+    db: AsyncSession,
+    playbook: Playbook,
+    *,
+    persona: Persona,
+    user: User,
+    owner_id: int | None = None,
+) -> Persona:
+    if persona.id in playbook.personas or await db.get(StoredPersona, persona.id):
+        raise Conflict(f"a persona with id {persona.id!r} already exists")
+    db.add(
+        StoredPersona(
+            id=persona.id,
+            language=persona.language,
+            data=persona.model_dump(mode="json"),
+            owner_id=owner_id,
+            created_by_id=user.id,
+        )
+    )
+    await db.flush()
+    return persona
+
+
+async def update_persona(
+    db: AsyncSession, playbook: Playbook, *, persona: Persona, user: User
+) -> Persona:
+    if persona.id in playbook.personas:
+        raise Conflict(f"persona {persona.id!r} comes from playbook/ files: edit it there")
+    row = await db.get(StoredPersona, persona.id)
+    if row is None:
+        raise NotFound(f"persona {persona.id!r} not found")
+    row.data = persona.model_dump(mode="json")
+    row.language = persona.language
+    await db.flush()
+    return persona
+
+
+def view(persona: Persona, user: User) -> dict[str, Any]:
+    """Trainers and admins see the hidden facts; reps see the card."""
+    return persona.model_dump(mode="json") if is_trainer(user) else persona.card()

@@ -1,0 +1,46 @@
+"""Templates that turn a rep's pre-meeting research into a practice persona, opener and questions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from app.playbook.errors import PlaybookError
+from app.playbook.persona import DecisionRole, Personality
+
+FILE = Path("prep") / "templates.yaml"
+
+
+class SituationTemplate(BaseModel):
+    text: str
+    keywords: list[str] = Field(default_factory=list)
+
+
+class LanguageTemplates(BaseModel):
+    default_contact: str
+    default_title: str
+    situation: list[SituationTemplate] = Field(min_length=1)
+    problem: str
+    implication: str
+    need_payoff: str
+    opener: str
+    questions: list[str] = Field(min_length=3, max_length=5)
+    sheet_title: str
+
+
+class PrepTemplates(BaseModel):
+    personality_by_role: dict[DecisionRole, Personality]
+    zh: LanguageTemplates
+    en: LanguageTemplates
+
+
+def load(dir: Path) -> PrepTemplates:
+    from app.playbook.loader import first_error, read_yaml
+
+    path = dir / FILE
+    try:
+        return PrepTemplates.model_validate(read_yaml(path))
+    except ValidationError as exc:
+        field, problem = first_error(exc)
+        raise PlaybookError(str(path), field, problem) from exc

@@ -1,0 +1,151 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.deps import CurrentUser, PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
+from app.errors import AppError
+from app.needs import service as needs_service
+from app.review import service as review_service
+from app.roleplay import repository, service, sse
+from app.roleplay.models import PracticeSession
+from app.roleplay.schemas import SessionCreate, SessionOut, TurnCreate, TurnResult
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+def session_out(session: PracticeSession, rep: str, **extra: Any) -> SessionOut:
+    return SessionOut(
+        id=session.id,
+        persona_id=session.persona_id,
+        persona_name=str(session.persona.get("name", session.persona_id)),
+        scenario=session.scenario,  # type: ignore[arg-type]
+        language=session.language,
+        status="ended" if session.status == "ended" else "active",
+        rep=rep,
+        engine=session.engine,
+        created_at=session.created_at,
+        ended_at=session.ended_at,
+        total_score=session.total_score,
+        patience=(session.state or {}).get("patience"),
+        **extra,
+    )
+
+
+@router.post("", status_code=201)
+async def create_session(
+    body: SessionCreate,
+    db: SessionDep,
+    playbook: PlaybookDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> SessionOut:
+    """Start a practice session with a persona and a scenario."""
+    session = await service.create_session(
+        db,
+        playbook,
+        user=user,
+        persona_id=body.persona_id,
+        scenario=body.scenario,
+        engine=settings.llm,
+    )
+    return session_out(session, user.username, turns=[])
+
+
+@router.get("")
+async def list_sessions(
+    db: SessionDep,
+    user: CurrentUser,
+    rep: str | None = None,
+    persona_id: str | None = None,
+    scenario: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    min_score: float | None = None,
+    max_score: float | None = None,
+    order: Annotated[str, Query(pattern=r"^-?(created_at|score|rep|persona)$")] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[SessionOut]:
+    """Sessions visible to the caller: a rep's own, a trainer's team's, all for admins."""
+    rows = await repository.list_visible(
+        db,
+        user=user,
+        rep=rep,
+        persona_id=persona_id,
+        scenario=scenario,
+        since=since,
+        until=until,
+        min_score=min_score,
+        max_score=max_score,
+        order=order,
+        limit=limit,
+        offset=offset,
+    )
+    return [session_out(s, name) for s, name in rows]
+
+
+@router.get("/{session_id}")
+async def get_session(
+    session_id: str, db: SessionDep, playbook: PlaybookDep, user: CurrentUser
+) -> SessionOut:
+    """A session with all its turns in order, its comments and, once ended, its records."""
+    session, rep = await service.get_session(db, user=user, session_id=session_id)
+    turns = await repository.turns_of(db, session_id=session_id)
+    saved = await needs_service.stored(db, session_id)
+    return session_out(
+        session,
+        rep,
+        turns=[service.turn_out(t) for t in turns],
+        comments=await review_service.comments(db, session_id=session_id),
+        scorecard=saved[0].model_dump(mode="json") if saved else None,
+        needs_record=saved[1].model_dump(mode="json") if saved else None,
+    )
+
+
+@router.post("/{session_id}/turns", response_model=TurnResult)
+async def post_turn(
+    session_id: str,
+    body: TurnCreate,
+    request: Request,
+    db: SessionDep,
+    maker: SessionMakerDep,
+    playbook: PlaybookDep,
+    user: CurrentUser,
+    accept: Annotated[str, Header()] = "application/json",
+) -> Any:
+    """Send a rep turn; answers its coaching and the customer's reply (SSE when asked for)."""
+    session, _ = await service.get_session(db, user=user, session_id=session_id)
+    service.ensure_own_active(session, user)
+    await db.commit()  # release the request's connection before the turn takes the lock
+    chat_model = request.app.state.chat_model
+
+    async def save_records(db: AsyncSession, ended: PracticeSession) -> None:
+        await needs_service.finish(db, playbook, ended, chat_model)
+
+    events = service.run_turn(
+        maker,
+        playbook,
+        request.app.state.customer_engine,
+        user=user,
+        session_id=session_id,
+        text=body.text,
+        on_ended=save_records,
+    )
+    if "text/event-stream" in accept:
+        return StreamingResponse(
+            sse.stream(events),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    done: dict[str, Any] | None = None
+    async for item in events:
+        if item.event == "done":
+            done = item.data
+    if done is None:
+        raise AppError("the turn did not complete; send it again", 502)
+    return TurnResult.model_validate(done)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.coach.schemas import Scenario
+
+
+class SessionCreate(BaseModel):
+    persona_id: str = Field(min_length=1, max_length=64)
+    scenario: Scenario = "discovery"
+
+
+class TurnCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class TurnOut(BaseModel):
+    seq: int
+    speaker: Literal["rep", "customer"]
+    text: str
+    created_at: datetime
+    coaching: dict[str, Any] | None = None
+    prompt_version: str | None = None
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str | None
+    turn_seq: int | None
+    text: str
+    created_at: datetime
+
+
+class SessionOut(BaseModel):
+    id: str
+    persona_id: str
+    persona_name: str
+    scenario: Scenario
+    language: str
+    status: Literal["active", "ended"]
+    rep: str
+    engine: str
+    created_at: datetime
+    ended_at: datetime | None = None
+    total_score: float | None = None
+    patience: int | None = None
+    turns: list[TurnOut] | None = None
+    comments: list[CommentOut] | None = None
+    scorecard: dict[str, Any] | None = None
+    needs_record: dict[str, Any] | None = None
+
+
+class TurnResult(BaseModel):
+    rep_turn: TurnOut
+    customer_turn: TurnOut
+    status: Literal["active", "ended"]
+
+
+class CommentCreate(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
+    turn_seq: int | None = Field(default=None, ge=1)

@@ -1,0 +1,52 @@
+"""The console script: db upgrade, user add, playbook check."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    import os
+
+    values = {
+        **os.environ,
+        "SALESCOACH_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "SALESCOACH_PASSWORD": "s3cret-pw",
+    }
+    return values
+
+
+def test_db_upgrade_then_user_add_and_duplicate(env: dict[str, str]) -> None:
+    assert run(["db", "upgrade"], env).returncode == 0
+    first = run(["user", "add", "sam", "--role", "trainer", "--team", "north"], env)
+    assert first.returncode == 0 and "sam" in first.stdout
+    again = run(["user", "add", "sam", "--role", "rep"], env)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert "s3cret-pw" not in first.stdout + first.stderr + again.stdout + again.stderr
+
+
+def test_playbook_check_ok_and_error_names_file_and_field(
+    tmp_path: Path, playbook_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["playbook", "check", str(playbook_dir)]) == 0
+    broken = tmp_path / "playbook"
+    shutil.copytree(playbook_dir, broken)
+    persona = next((broken / "personas").glob("*.yaml"))
+    persona.write_text(persona.read_text(encoding="utf-8").replace("personality: ", "personality: grumpy #"), encoding="utf-8")
+    assert main(["playbook", "check", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert persona.name in err and "personality" in err
