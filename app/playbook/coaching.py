@@ -1,0 +1,399 @@
+"""The coach's rule set: the manual's opener checklist, SPIN cues, signals, flags and tips as data.
+
+playbook/coach/ holds one file per part, read by `load`:
+
+- opener.yaml: speech rates per language, the 30-second limit, and cue patterns for the
+  five opener checks of SPIN.md (introduced_self, stated_purpose, named_pain, asked_for_time;
+  within_30_seconds is computed from the rates).
+- spin.yaml: how a question is recognised and whether it is open or closed, the four SPIN
+  types with definitions, weighted cue groups and counter-groups per language, and which
+  signals make a question a non-SPIN one (small talk, asking for time, a next step...).
+- signals.yaml: cue patterns for what the rep did besides asking (pitch, value point, small
+  talk, greeting, thanks, acknowledgement, asking to repeat) and for next steps (proposal
+  cues, concrete time expressions, forms such as call, meeting, demo, visit, case study).
+- flags.yaml: the flags the coach can raise and their thresholds.
+- tips.yaml: a short tip per flag, per missed opener check and per SPIN type, in zh and en,
+  and the priority that picks one tip per turn. Tips may use the placeholders in TIP_FIELDS.
+- scenarios.yaml: the two scenarios (cold_call, discovery) and their stages.
+
+Every pattern is a Python regular expression matched case-insensitively; they are compiled
+once at load time, and a pattern that does not compile is reported with its file and field.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+
+from app.playbook.errors import PlaybookError
+from app.playbook.persona import Language
+
+FOLDER = "coach"
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+SpinKind = Literal["situation", "problem", "implication", "need_payoff"]
+SPIN_KINDS: tuple[SpinKind, ...] = get_args(SpinKind)
+OpenerCheckName = Literal[
+    "introduced_self", "stated_purpose", "named_pain", "asked_for_time", "within_30_seconds"
+]
+OPENER_CHECKS: tuple[OpenerCheckName, ...] = get_args(OpenerCheckName)
+FlagName = Literal[
+    "premature_pitch",
+    "closed_question",
+    "multiple_questions",
+    "too_long",
+    "no_question",
+    "too_many_points",
+    "vague_next_step",
+    "no_rapport",
+]
+FLAG_NAMES: tuple[FlagName, ...] = get_args(FlagName)
+# Signals that can make a question a non-SPIN one (spin null) or exempt a turn from no_question.
+SignalName = Literal[
+    "small_talk",
+    "greeting",
+    "thanks",
+    "acknowledgement",
+    "repeat_request",
+    "asked_for_time",
+    "next_step",
+    "pitch",
+]
+# Values a tip may quote, e.g. "Keep it under {max_words} words."
+TIP_FIELDS = frozenset(
+    {
+        "estimated_seconds",
+        "limit_seconds",
+        "max_words",
+        "max_chars",
+        "question_count",
+        "max_value_points",
+    }
+)
+REGEX_FLAGS = re.IGNORECASE
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern, REGEX_FLAGS)
+    except re.error as exc:
+        raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from exc
+    return pattern
+
+
+Pattern = Annotated[str, Field(min_length=1), AfterValidator(_compiles)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Bilingual(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def __getitem__(self, language: Language) -> str:
+        text: str = getattr(self, language)
+        return text
+
+
+class Patterns(_Strict):
+    """Regexes per language; each language's list is compiled into one alternation."""
+
+    zh: list[Pattern] = Field(default_factory=list)
+    en: list[Pattern] = Field(default_factory=list)
+    _regex: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        for lang in LANGUAGES:
+            items: list[str] = getattr(self, lang)
+            joined = "|".join(f"(?:{p})" for p in items)
+            self._regex[lang] = re.compile(joined, REGEX_FLAGS) if items else None
+
+    def regex(self, language: Language) -> re.Pattern[str] | None:
+        return self._regex[language]
+
+    def search(self, text: str, language: Language) -> re.Match[str] | None:
+        rx = self._regex[language]
+        return rx.search(text) if rx is not None else None
+
+    def found(self, text: str, language: Language) -> bool:
+        rx = self._regex[language]
+        return rx is not None and rx.search(text) is not None
+
+
+class CueGroup(Patterns):
+    """Patterns that add `weight` to a SPIN type's score once if any of them matches."""
+
+    weight: float = Field(gt=0, le=20)
+    note: str = ""
+
+
+# ---- opener.yaml -------------------------------------------------------------------------
+
+
+class SpeechRates(_Strict):
+    zh_chars_per_second: float = Field(gt=0, le=20)
+    en_words_per_second: float = Field(gt=0, le=10)
+
+
+class OpenerCues(_Strict):
+    introduced_self: Patterns
+    stated_purpose: Patterns
+    named_pain: Patterns
+    asked_for_time: Patterns
+
+    def of(self, check: str) -> Patterns:
+        patterns: Patterns = getattr(self, check)
+        return patterns
+
+
+class OpenerRules(_Strict):
+    limit_seconds: float = Field(gt=0, le=600)
+    speech_rates: SpeechRates
+    checks: OpenerCues
+    description: Bilingual | None = None
+
+
+# ---- spin.yaml ---------------------------------------------------------------------------
+
+
+class QuestionCues(_Strict):
+    """How a sentence is recognised as a question and whether it is open or closed.
+
+    A sentence is a question when `marks` or `requests` match. Its openness is read from its
+    last clause that any of requests/closed/quantity/open matches, tested in that order:
+    requests and open mean open, closed and quantity (one value) mean closed; a question no
+    cue matches is closed.
+    """
+
+    marks: Patterns
+    requests: Patterns
+    closed: Patterns
+    quantity: Patterns
+    open: Patterns
+    clause_split: Pattern
+    sentence_split: Pattern
+    _splitters: tuple[re.Pattern[str], re.Pattern[str]] | None = PrivateAttr(default=None)
+
+    def model_post_init(self, context: Any, /) -> None:
+        self._splitters = (re.compile(self.sentence_split), re.compile(self.clause_split))
+
+    def sentences(self, text: str) -> list[str]:
+        assert self._splitters is not None
+        return [s for s in (p.strip() for p in self._splitters[0].split(text)) if s]
+
+    def clauses(self, sentence: str) -> list[str]:
+        assert self._splitters is not None
+        return [c for c in (p.strip() for p in self._splitters[1].split(sentence)) if c]
+
+
+class SpinTypeRules(_Strict):
+    label: Bilingual
+    definition: Bilingual
+    cues: list[CueGroup] = Field(min_length=1)
+    counter: list[CueGroup] = Field(default_factory=list)
+
+
+class NonSpinRules(_Strict):
+    definition: Bilingual
+    # A question showing one of these signals scores the weight for "no SPIN type".
+    signal_weights: dict[SignalName, float]
+
+
+class SpinRules(_Strict):
+    questions: QuestionCues
+    types: dict[SpinKind, SpinTypeRules]
+    non_spin: NonSpinRules
+    # A question with no cue for any type is taken as a situation question.
+    default_type: SpinKind
+    # Resolves equal scores; "none" stands for no SPIN type.
+    tie_order: list[SpinKind | Literal["none"]]
+
+
+# ---- signals.yaml ------------------------------------------------------------------------
+
+
+class NextStepCues(_Strict):
+    # A next step is proposed when a form is named together with a proposal cue or a time.
+    proposal: Patterns
+    concrete_time: Patterns
+    forms: dict[str, Patterns] = Field(min_length=1)
+
+
+class SignalCues(_Strict):
+    pitch: Patterns
+    value_point: Patterns
+    small_talk: Patterns
+    greeting: Patterns
+    thanks: Patterns
+    acknowledgement: Patterns
+    repeat_request: Patterns
+    next_step: NextStepCues
+
+
+# ---- flags.yaml --------------------------------------------------------------------------
+
+
+class TooLong(_Strict):
+    max_words: int = Field(gt=0, description="English words in one turn")
+    max_chars: int = Field(gt=0, description="Chinese characters in one turn")
+
+
+class FlagRules(_Strict):
+    too_long: TooLong
+    multiple_questions: int = Field(ge=2, description="questions in one turn that raise the flag")
+    max_value_points: int = Field(ge=1, description="product points per turn (manual: 1-2)")
+    no_question_exempt: list[SignalName] = Field(default_factory=list)
+    enabled: list[FlagName]
+
+
+# ---- tips.yaml ---------------------------------------------------------------------------
+
+
+class TipRules(_Strict):
+    flags: dict[FlagName, Bilingual]
+    opener: dict[OpenerCheckName, Bilingual]
+    opener_complete: Bilingual
+    # After a good turn: what to do next, by the SPIN type just asked.
+    next_move: dict[SpinKind, Bilingual]
+    default: Bilingual
+    # Which tip wins when several apply: flag names and "opener.<check>" entries.
+    priority: list[str] = Field(min_length=1)
+
+
+# ---- scenarios.yaml ----------------------------------------------------------------------
+
+
+class Stage(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: Bilingual
+    goal: Bilingual
+
+
+class ScenarioRules(_Strict):
+    label: Bilingual
+    # The first rep turn is checked as a 30-second opener.
+    opener_on_first_turn: bool = False
+    # Rep turns at the start that should build rapport before business (manual 三(二) 1).
+    rapport_turns: int = Field(default=0, ge=0, le=10)
+    stages: list[Stage] = Field(min_length=1)
+
+
+class CoachRules(_Strict):
+    opener: OpenerRules
+    spin: SpinRules
+    signals: SignalCues
+    flags: FlagRules
+    tips: TipRules
+    scenarios: dict[Literal["cold_call", "discovery"], ScenarioRules]
+
+
+SECTIONS: dict[str, str] = {
+    "opener": "opener.yaml",
+    "spin": "spin.yaml",
+    "signals": "signals.yaml",
+    "flags": "flags.yaml",
+    "tips": "tips.yaml",
+    "scenarios": "scenarios.yaml",
+}
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
+    except OSError as exc:
+        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
+
+
+class _Scenarios(_Strict):
+    scenarios: dict[Literal["cold_call", "discovery"], ScenarioRules]
+
+
+def _section(name: str, data: dict[str, Any], path: Path) -> Any:
+    """One file validated as its CoachRules field; errors name the file and the field."""
+    try:
+        if name == "scenarios":
+            return _Scenarios.model_validate({"scenarios": data}).scenarios
+        model = CoachRules.model_fields[name].annotation
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        if name == "scenarios":
+            loc = loc[1:]
+        raise PlaybookError(str(path), ".".join(loc) or "(root)", err["msg"]) from exc
+
+
+def _check_complete(rules: CoachRules, dir: Path) -> None:
+    """Cross-file checks: every SPIN type, scenario, flag and missed check has what it needs."""
+    folder = dir / FOLDER
+    spin_file, tips_file = str(folder / SECTIONS["spin"]), str(folder / SECTIONS["tips"])
+    for kind in SPIN_KINDS:
+        if kind not in rules.spin.types:
+            raise PlaybookError(spin_file, "types", f"missing SPIN type {kind!r}")
+        if kind not in rules.tips.next_move:
+            raise PlaybookError(tips_file, "next_move", f"missing tip for {kind!r}")
+    for scenario in ("cold_call", "discovery"):
+        if scenario not in rules.scenarios:
+            raise PlaybookError(
+                str(folder / SECTIONS["scenarios"]), "(root)", f"missing {scenario}"
+            )
+    for flag in rules.flags.enabled:
+        if flag not in rules.tips.flags:
+            raise PlaybookError(tips_file, "flags", f"missing tip for flag {flag!r}")
+    for check in OPENER_CHECKS:
+        if check not in rules.tips.opener:
+            raise PlaybookError(tips_file, "opener", f"missing tip for check {check!r}")
+    known = {*FLAG_NAMES, *(f"opener.{c}" for c in OPENER_CHECKS)}
+    for i, entry in enumerate(rules.tips.priority):
+        if entry not in known:
+            raise PlaybookError(tips_file, f"priority.{i}", f"unknown entry {entry!r}")
+    for flag in rules.flags.enabled:
+        if flag not in rules.tips.priority:
+            raise PlaybookError(tips_file, "priority", f"flag {flag!r} has no place")
+    formatter = string.Formatter()
+    tips: list[tuple[str, Bilingual]] = [
+        *((f"flags.{k}", v) for k, v in rules.tips.flags.items()),
+        *((f"opener.{k}", v) for k, v in rules.tips.opener.items()),
+        *((f"next_move.{k}", v) for k, v in rules.tips.next_move.items()),
+        ("opener_complete", rules.tips.opener_complete),
+        ("default", rules.tips.default),
+    ]
+    for where, tip in tips:
+        for lang in LANGUAGES:
+            try:
+                names = {f for _, f, _, _ in formatter.parse(tip[lang]) if f is not None}
+            except ValueError as exc:
+                raise PlaybookError(tips_file, f"{where}.{lang}", str(exc)) from exc
+            unknown = names - TIP_FIELDS
+            if unknown:
+                raise PlaybookError(
+                    tips_file,
+                    f"{where}.{lang}",
+                    f"unknown placeholder {sorted(unknown)[0]!r}; use {sorted(TIP_FIELDS)}",
+                )
+
+
+def load(dir: Path) -> CoachRules:
+    """Read and validate playbook/coach/*.yaml under the playbook folder `dir`."""
+    folder = dir / FOLDER
+    parts: dict[str, Any] = {}
+    for name, file in SECTIONS.items():
+        path = folder / file
+        if not path.is_file():
+            raise PlaybookError(str(path), "(file)", "missing")
+        data = _read(path)
+        if not isinstance(data, dict):
+            raise PlaybookError(str(path), "(root)", "must be a mapping")
+        parts[name] = _section(name, data, path)
+    rules = CoachRules(**parts)
+    _check_complete(rules, dir)
+    return rules
