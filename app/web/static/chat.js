@@ -1,0 +1,295 @@
+// The chat page: send a rep turn to the API's SSE route and render the events as they arrive.
+// Protocol: app/roleplay/sse.py (coaching, token*, customer_turn, done | error).
+(function () {
+  "use strict";
+
+  var root = document.getElementById("chat");
+  if (!root) return;
+  var strings = JSON.parse(document.getElementById("chat-strings").textContent);
+  var sessionId = root.dataset.session;
+  var convLang = root.dataset.language === "zh" ? "zh-CN" : "en";
+  var personaName = root.dataset.personaName;
+  var transcript = document.getElementById("transcript");
+  var form = document.getElementById("composer");
+  var textarea = document.getElementById("turn-text");
+  // The CSRF cookie is HttpOnly; the page carries the same token in its forms.
+  var csrf = formToken();
+  var sendButton = document.getElementById("send");
+  var errorBox = document.getElementById("chat-error");
+  var errorText = document.getElementById("chat-error-text");
+  var retryButton = document.getElementById("retry");
+  var statusLine = document.getElementById("chat-status");
+  var endedBox = document.getElementById("chat-ended");
+  var SPIN_ORDER = ["situation", "problem", "implication", "need_payoff"];
+  var counted = {};  // rep turn seqs already in the SPIN tracker (a retry repeats its coaching)
+  var busy = false;
+  var lastText = null;
+  var pendingRep = null;  // the rep turn's <li> whose answer is outstanding
+
+  document.querySelectorAll("#transcript .turn-rep").forEach(function (li) {
+    counted[li.dataset.seq] = true;
+  });
+
+  function t(key, values) {
+    var text = Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : key;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.split("{" + name + "}").join(String(values[name]));
+    });
+    return text;
+  }
+
+  function formToken() {
+    var field = form && form.querySelector("input[name=csrf_token]");
+    return field ? field.value : "";
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+
+  function turnItem(speaker, text) {
+    var li = el("li", { "class": "turn turn-" + speaker });
+    var bubble = el("div", { "class": "bubble" }, [
+      el("span", { "class": "speaker", text: speaker === "rep" ? t("chat.you") : personaName }),
+      el("p", { "class": "text", lang: convLang, text: text })
+    ]);
+    li.appendChild(bubble);
+    transcript.appendChild(li);
+    var hint = document.getElementById("empty-hint");
+    if (hint) hint.remove();
+    return li;
+  }
+
+  function numberTurn(li, seq) {
+    li.id = "turn-" + seq;
+    li.dataset.seq = seq;
+    var speaker = li.querySelector(".speaker");
+    if (!speaker.querySelector(".seq")) {
+      speaker.appendChild(document.createTextNode(" "));
+      speaker.appendChild(el("a", { "class": "seq", href: "#turn-" + seq, text: "#" + seq }));
+    }
+  }
+
+  function flagLabel(flag) {
+    var key = "flag." + flag;
+    return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : flag.replace(/_/g, " ");
+  }
+
+  function coachingBlock(c) {
+    var chips = el("div", { "class": "chips" }, [
+      el("span", {
+        "class": "chip spin spin-" + (c.spin || "none"),
+        "data-spin": c.spin || "none",
+        text: c.spin ? t("spin." + c.spin) : t("coach.spin.none")
+      }),
+      c.question ? el("span", { "class": "chip question question-" + c.question, text: t("coach.question." + c.question) }) : null
+    ]);
+    (c.flags || []).forEach(function (flag) {
+      chips.appendChild(el("span", { "class": "chip flag", "data-flag": flag, text: flagLabel(flag) }));
+    });
+    var block = el("div", { "class": "coaching", "data-testid": "coaching", "aria-label": t("coach.label") }, [chips]);
+    if (c.tip) {
+      block.appendChild(el("p", { "class": "tip" }, [
+        el("strong", { text: t("coach.tip") + ":" }),
+        document.createTextNode(" "),
+        el("span", { lang: convLang, text: c.tip })
+      ]));
+    }
+    return block;
+  }
+
+  function updateTracker(c) {
+    if (!c.spin) return;
+    var item = document.querySelector('#spin-tracker li[data-spin="' + c.spin + '"]');
+    if (!item) return;
+    var count = Number(item.dataset.count || 0) + 1;
+    item.dataset.count = count;
+    item.querySelector(".count").textContent = count;
+    item.classList.add("reached");
+    var stage = null;
+    SPIN_ORDER.forEach(function (spin) {
+      var li = document.querySelector('#spin-tracker li[data-spin="' + spin + '"]');
+      if (li && Number(li.dataset.count) > 0) stage = spin;
+    });
+    document.getElementById("spin-stage").textContent = stage ? t("spin." + stage) : t("tracker.stage.none");
+  }
+
+  function updateOpener(opener) {
+    var list = document.getElementById("opener-checklist");
+    if (!opener || !list) return;
+    list.querySelectorAll("li[data-check]").forEach(function (li) {
+      if (opener[li.dataset.check] && !li.classList.contains("met")) {
+        li.classList.remove("missing");
+        li.classList.add("met");
+        li.querySelector(".tick").textContent = "✓";
+        li.querySelector(".state").textContent = t("opener.met");
+      }
+    });
+    var seconds = document.getElementById("opener-seconds");
+    if (seconds && !seconds.textContent.trim() && typeof opener.estimated_seconds === "number") {
+      seconds.textContent = t("opener.seconds", { seconds: Math.round(opener.estimated_seconds * 10) / 10 });
+    }
+  }
+
+  function updatePatience(value) {
+    var meter = document.getElementById("patience");
+    var label = document.getElementById("patience-text");
+    if (!meter || typeof value !== "number") return;
+    meter.value = value;
+    label.textContent = t("patience.value", { value: value, max: label.dataset.max });
+  }
+
+  function showError(detail, canRetry) {
+    if (Array.isArray(detail)) detail = detail.map(function (e) { return e.msg || String(e); }).join("; ");
+    errorText.textContent = detail ? t("chat.error", { detail: detail }) : t("chat.error.network");
+    retryButton.hidden = !canRetry;
+    errorBox.hidden = false;
+    statusLine.textContent = "";
+  }
+
+  function hideError() {
+    errorBox.hidden = true;
+    retryButton.hidden = true;
+  }
+
+  function setBusy(value) {
+    busy = value;
+    sendButton.disabled = value;
+    retryButton.disabled = value;
+    transcript.setAttribute("aria-busy", value ? "true" : "false");
+    sendButton.textContent = value ? t("chat.sending") : t("chat.send");
+  }
+
+  function endConversation() {
+    root.dataset.status = "ended";
+    form.hidden = true;
+    endedBox.hidden = false;
+  }
+
+  function parseEvent(block) {
+    var name = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+      else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+    });
+    return { name: name, data: data.length ? JSON.parse(data.join("\n")) : {} };
+  }
+
+  async function send(text) {
+    if (busy || !text) return;
+    hideError();
+    setBusy(true);
+    lastText = text;
+    if (!pendingRep) {
+      pendingRep = turnItem("rep", text);
+      pendingRep.scrollIntoView({ block: "nearest" });
+    }
+    var customer = null;
+    var finished = false;
+    statusLine.textContent = t("chat.typing", { name: personaName });
+    try {
+      var response = await fetch("/api/v1/sessions/" + encodeURIComponent(sessionId) + "/turns", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "text/event-stream", "Content-Type": "application/json", "X-CSRF-Token": csrf },
+        body: JSON.stringify({ text: text })
+      });
+      if (!response.ok || !response.body) {
+        var body = {};
+        try { body = await response.json(); } catch (ignored) { body = {}; }
+        showError(body.detail || response.statusText, response.status >= 500);
+        if (response.status === 409) endConversation();
+        return;
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      for (;;) {
+        var chunk = await reader.read();
+        if (chunk.done) break;
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\r\n/g, "\n");
+        var cut;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          var event = parseEvent(buffer.slice(0, cut));
+          buffer = buffer.slice(cut + 2);
+          if (event.name === "coaching") {
+            numberTurn(pendingRep, event.data.seq);
+            var old = pendingRep.querySelector(".coaching");
+            if (old) old.remove();
+            pendingRep.appendChild(coachingBlock(event.data));
+            if (!counted[event.data.seq]) {
+              counted[event.data.seq] = true;
+              updateTracker(event.data);
+              updateOpener(event.data.opener);
+            }
+          } else if (event.name === "token") {
+            if (!customer) {
+              customer = turnItem("customer", "");
+              customer.querySelector(".bubble").classList.add("streaming");
+            }
+            customer.querySelector(".text").textContent += event.data.text;
+            customer.scrollIntoView({ block: "nearest" });
+          } else if (event.name === "customer_turn") {
+            if (!customer) customer = turnItem("customer", "");
+            customer.querySelector(".bubble").classList.remove("streaming");
+            customer.querySelector(".text").textContent = event.data.text;
+            numberTurn(customer, event.data.seq);
+          } else if (event.name === "done") {
+            finished = true;
+            pendingRep = null;
+            updatePatience(event.data.patience);
+            statusLine.textContent = t("chat.answered", { name: personaName });
+            if (event.data.status === "ended") endConversation();
+          } else if (event.name === "error") {
+            finished = true;
+            if (customer) customer.remove();
+            showError(event.data.detail, event.data.status_code !== 409);
+            if (event.data.status_code === 409) endConversation();
+          }
+        }
+      }
+      if (!finished) {
+        if (customer) customer.remove();
+        showError(null, true);
+      }
+    } catch (err) {
+      if (customer) customer.remove();
+      showError(null, true);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = textarea.value.trim();
+    if (!text || busy) return;
+    // A new text while an earlier one is unanswered starts a new rep turn; a turn the server
+    // never stored (no seq) is dropped from view.
+    if (pendingRep && !pendingRep.dataset.seq) pendingRep.remove();
+    pendingRep = null;
+    textarea.value = "";
+    send(text);
+  });
+
+  textarea.addEventListener("keydown", function (event) {
+    // Enter sends; Shift+Enter breaks the line; Enter that confirms an IME composition does neither.
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  retryButton.addEventListener("click", function () {
+    if (lastText) send(lastText);
+  });
+
+  if (root.dataset.status === "active") textarea.focus();
+})();

@@ -1,0 +1,351 @@
+"""The web pages over HTTP: sign-in, CSRF, both languages, roles, the practice flow, review."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+
+from tests.conftest import Account
+
+CSRF = "salescoach_csrf"
+SESSION = "salescoach_session"
+
+
+async def sign_in(client: httpx.AsyncClient, account: Account) -> httpx.Response:
+    page = await client.get("/login")
+    assert page.status_code == 200
+    return await client.post(
+        "/login",
+        data={
+            "username": account.username,
+            "password": account.password,
+            "csrf_token": client.cookies[CSRF],
+            "next": "/",
+        },
+    )
+
+
+def form_token(client: httpx.AsyncClient) -> str:
+    return client.cookies[CSRF]
+
+
+async def start_session(
+    client: httpx.AsyncClient, persona_id: str = "morgan-saas", scenario: str = "discovery"
+) -> str:
+    r = await client.post(
+        "/practice",
+        data={"persona_id": persona_id, "scenario": scenario, "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("/", 1)[-1]
+
+
+async def api_turn(client: httpx.AsyncClient, session_id: str, text: str) -> httpx.Response:
+    return await client.post(
+        f"/api/v1/sessions/{session_id}/turns",
+        json={"text": text},
+        headers={"X-CSRF-Token": form_token(client)},
+    )
+
+
+async def test_login_starts_an_httponly_lax_cookie_session(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    login_page = await client.get("/login")
+    token = client.cookies[CSRF]
+    assert f'name="csrf_token" value="{token}"' in login_page.text
+    assert 'name="username"' in login_page.text and 'name="password"' in login_page.text
+
+    r = await sign_in(client, rep)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    cookies = r.headers.get_list("set-cookie")
+    session_cookie = next(c for c in cookies if c.startswith(f"{SESSION}="))
+    assert "HttpOnly" in session_cookie and "samesite=lax" in session_cookie.lower()
+    assert client.cookies[CSRF] != token  # renewed at sign-in
+
+    start = await client.get("/")
+    assert start.status_code == 200 and 'data-testid="persona-list"' in start.text
+
+
+async def test_login_without_the_csrf_token_is_refused(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await client.get("/login")
+    r = await client.post("/login", data={"username": rep.username, "password": rep.password})
+    assert r.status_code == 403
+    assert SESSION not in client.cookies
+
+
+async def test_wrong_password_shows_the_form_again(client: httpx.AsyncClient, rep: Account) -> None:
+    await client.get("/login")
+    r = await client.post(
+        "/login",
+        data={"username": rep.username, "password": "nope", "csrf_token": client.cookies[CSRF]},
+    )
+    assert r.status_code == 401 and 'role="alert"' in r.text and SESSION not in client.cookies
+
+
+async def test_anonymous_visitor_is_sent_to_login_and_back(client: httpx.AsyncClient) -> None:
+    r = await client.get("/review/team")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/review/team"
+
+
+async def test_login_does_not_redirect_off_site(client: httpx.AsyncClient, rep: Account) -> None:
+    await client.get("/login")
+    r = await client.post(
+        "/login",
+        data={
+            "username": rep.username,
+            "password": rep.password,
+            "csrf_token": client.cookies[CSRF],
+            "next": "//evil.example/",
+        },
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+async def test_form_posts_without_the_token_are_refused(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    r = await client.post("/practice", data={"persona_id": "morgan-saas", "scenario": "discovery"})
+    assert r.status_code == 403
+    r = await client.post(
+        "/practice",
+        data={"persona_id": "morgan-saas", "scenario": "discovery", "csrf_token": "forged"},
+    )
+    assert r.status_code == 403
+    sessions = await client.get("/api/v1/sessions")
+    assert sessions.status_code == 200 and sessions.json() == []
+
+
+async def test_api_calls_with_the_cookie_need_the_csrf_header(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    body = {"persona_id": "morgan-saas", "scenario": "discovery"}
+    refused = await client.post("/api/v1/sessions", json=body)
+    assert refused.status_code == 403
+    created = await client.post(
+        "/api/v1/sessions", json=body, headers={"X-CSRF-Token": form_token(client)}
+    )
+    assert created.status_code == 201
+
+
+async def test_logout_needs_the_token_and_ends_the_session(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    assert (await client.post("/logout")).status_code == 403
+    r = await client.post("/logout", data={"csrf_token": form_token(client)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert (await client.get("/")).status_code == 303
+
+
+async def test_rep_cannot_open_trainer_pages(client: httpx.AsyncClient, rep: Account) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client)
+    for path in ("/review", "/review/team", "/review/personas", f"/review/sessions/{session_id}"):
+        r = await client.get(path)
+        assert r.status_code == 403, path
+        assert 'data-testid="session-list"' not in r.text
+    r = await client.post(
+        "/review/personas", data={"source": "id: x", "csrf_token": form_token(client)}
+    )
+    assert r.status_code == 403
+
+
+async def test_a_rep_cannot_open_another_reps_session(
+    client: httpx.AsyncClient, rep: Account, other_rep: Account
+) -> None:
+    await sign_in(client, other_rep)
+    theirs = await start_session(client)
+    client.cookies.clear()
+    await sign_in(client, rep)
+    assert (await client.get(f"/practice/{theirs}")).status_code == 404
+    assert (await client.get(f"/practice/{theirs}/summary")).status_code == 404
+
+
+async def switch_language(client: httpx.AsyncClient, lang: str, next: str = "/") -> None:
+    r = await client.post(
+        "/language", data={"lang": lang, "next": next, "csrf_token": form_token(client)}
+    )
+    assert r.status_code == 303 and r.headers["location"] == next
+
+
+@pytest.mark.parametrize(
+    ("lang", "html_lang", "login", "start"),
+    [
+        ("zh", "zh-CN", "登录", "开始一次对练"),
+        ("en", "en", "Sign in", "Start a practice conversation"),
+    ],
+)
+async def test_pages_render_in_both_languages(
+    client: httpx.AsyncClient,
+    trainer: Account,
+    lang: str,
+    html_lang: str,
+    login: str,
+    start: str,
+) -> None:
+    await client.get("/login")
+    await switch_language(client, lang, "/login")
+    login_page = await client.get("/login")
+    assert f'<html lang="{html_lang}">' in login_page.text and login in login_page.text
+    await sign_in(client, trainer)
+    start_page = await client.get("/")
+    assert start in start_page.text
+    session_id = await start_session(client, "chen-logistics", "cold_call")
+    assert (
+        await api_turn(client, session_id, "您好,我是云途科技的小李,想占用您两分钟。")
+    ).status_code == 200
+    for path in (
+        "/",
+        f"/practice/{session_id}",
+        f"/practice/{session_id}/summary",
+        "/review",
+        f"/review/sessions/{session_id}",
+        "/review/team",
+        "/review/personas",
+    ):
+        r = await client.get(path)
+        assert r.status_code == 200, path
+        assert f'<html lang="{html_lang}">' in r.text, path
+        # No catalogue key leaks through untranslated.
+        assert not re.search(
+            r">\s*(nav|chat|summary|review|needs|team|personas)\.[a-z_.]+\s*<", r.text
+        ), path
+
+
+async def test_an_unknown_language_leaves_the_choice_alone(client: httpx.AsyncClient) -> None:
+    await client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    await switch_language(client, "fr", "/login")
+    r = await client.get("/login", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    assert '<html lang="zh-CN">' in r.text
+
+
+async def test_chat_page_shows_existing_turns_with_their_coaching(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client, "morgan-saas", "discovery")
+    texts = ["How was the conference last week?", "How does your team track account health today?"]
+    for text in texts:
+        assert (await api_turn(client, session_id, text)).status_code == 200
+    page = await client.get(f"/practice/{session_id}")
+    assert page.status_code == 200
+    for text in texts:
+        assert text in page.text
+    assert page.text.count('data-testid="coaching"') == 2
+    assert 'data-testid="transcript"' in page.text and 'name="text"' in page.text
+    assert 'data-testid="finish"' in page.text
+    assert 'id="turn-4"' in page.text  # the customer's second answer
+
+
+async def test_the_chat_form_works_without_javascript(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client)
+    r = await client.post(
+        f"/practice/{session_id}/turns",
+        data={"text": "Hi Morgan, thanks for making time today.", "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303
+    turns = (await client.get(f"/api/v1/sessions/{session_id}")).json()["turns"]
+    assert [t["speaker"] for t in turns] == ["rep", "customer"]
+
+
+async def test_finishing_opens_the_summary_with_scorecard_and_needs_record(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client)
+    for text in (
+        "How was the conference last week?",
+        "How does your team track account health today?",
+        "What goes wrong when an account is unhappy?",
+    ):
+        await api_turn(client, session_id, text)
+    r = await client.post(f"/practice/{session_id}/finish", data={"csrf_token": form_token(client)})
+    assert r.status_code == 303 and r.headers["location"] == f"/practice/{session_id}/summary"
+    summary = await client.get(r.headers["location"])
+    assert summary.status_code == 200
+    html = summary.text
+    assert 'data-testid="scorecard"' in html and 'data-testid="needs-record"' in html
+    assert '<svg class="spin-timeline"' in html and html.count("<circle cx=") == 3
+    assert f"/api/v1/sessions/{session_id}/export?format=markdown" in html
+    # Every cited turn has an anchor on the page.
+    anchors = set(re.findall(r'id="turn-(\d+)"', html))
+    assert set(re.findall(r'href="#turn-(\d+)"', html)) <= anchors
+    status = (await client.get(f"/api/v1/sessions/{session_id}")).json()["status"]
+    assert status == "ended"
+    export = await client.get(f"/api/v1/sessions/{session_id}/export?format=csv")
+    assert export.status_code == 200
+
+
+async def test_trainer_finds_and_comments_on_a_session(
+    client: httpx.AsyncClient, rep: Account, trainer: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client, "morgan-saas", "cold_call")
+    await api_turn(client, session_id, "Hi Morgan, this is Sam from Brightline.")
+    client.cookies.clear()
+
+    await sign_in(client, trainer)
+    listing = await client.get("/review", params={"scenario": "cold_call", "order": "rep"})
+    assert 'data-testid="session-list"' in listing.text and session_id in listing.text
+    assert session_id not in (await client.get("/review", params={"scenario": "discovery"})).text
+    assert session_id not in (await client.get("/review", params={"min_score": "50"})).text
+
+    r = await client.post(
+        f"/review/sessions/{session_id}/comments",
+        data={"text": "Name the pain earlier.", "turn_seq": "1", "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303
+    page = await client.get(f"/review/sessions/{session_id}")
+    assert "Name the pain earlier." in page.text
+    comments = (await client.get(f"/api/v1/sessions/{session_id}/comments")).json()
+    assert [(c["turn_seq"], c["text"]) for c in comments] == [(1, "Name the pain earlier.")]
+
+    refused = await client.post(
+        f"/review/sessions/{session_id}/comments", data={"text": "sneaky", "turn_seq": "1"}
+    )
+    assert refused.status_code == 403
+
+    team = await client.get("/review/team")
+    assert team.status_code == 200 and rep.username in team.text
+
+
+async def test_persona_from_yaml_is_created_and_errors_are_shown_inline(
+    client: httpx.AsyncClient, trainer: Account
+) -> None:
+    await sign_in(client, trainer)
+    broken = "id: Bad Id\nlanguage: fr\nname: X\n"
+    r = await client.post(
+        "/review/personas", data={"source": broken, "csrf_token": form_token(client)}
+    )
+    assert r.status_code == 422
+    assert 'data-testid="persona-errors"' in r.text and "language" in r.text and "title" in r.text
+    assert "Bad Id" in r.text  # the text is kept in the form
+
+    not_yaml = await client.post(
+        "/review/personas", data={"source": "id: [unclosed", "csrf_token": form_token(client)}
+    )
+    assert not_yaml.status_code == 422 and 'data-testid="persona-errors"' in not_yaml.text
+
+    good = (
+        "id: nina-hotels\nlanguage: en\nname: Nina Park\ntitle: Operations Director\n"
+        "company: Harbor Hotels\nindustry: Hospitality\npersonality: friendly\n"
+    )
+    r = await client.post(
+        "/review/personas", data={"source": good, "csrf_token": form_token(client)}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/review/personas?created=nina-hotels"
+    assert "Nina Park" in (await client.get("/review/personas")).text
+    again = await client.post(
+        "/review/personas", data={"source": good, "csrf_token": form_token(client)}
+    )
+    assert again.status_code == 422 and "already exists" in again.text
