@@ -28,7 +28,7 @@ ENGINE: CustomerEngine = ScriptedEngine()
 # Question scripts built from each fact's first keyword, so they work for any persona.
 GOOD = {
     "zh": {
-        "greeting": "{name}您好,感谢您抽时间。最近公司挺忙的吧?",
+        "greeting": "{name}您好,感谢您抽时间!最近怎么样?",
         "situation": "关于{kw},目前是怎么做的?",
         "problem": "在{kw}方面,有哪些让您觉得不太顺的地方?",
         "implication": "这个问题对{kw}有什么影响?",
@@ -36,9 +36,9 @@ GOOD = {
         "next_step": "您看明天下午3点,我把同行案例发给您,再电话沟通10分钟,方便吗?",
     },
     "en": {
-        "greeting": "Hi {name}, thanks for making the time. How has your week been?",
+        "greeting": "Hi {name}, thanks for making the time. How was your weekend?",
         "situation": "How do you handle {kw} today?",
-        "problem": "What's the hardest part about {kw}?",
+        "problem": "What's the toughest part of {kw}?",
         "implication": "What impact does that have on {kw}?",
         "need_payoff": "If you had {kw}, how would that help you?",
         "next_step": "Could we talk Thursday at 10am for 15 minutes to go through a case study?",
