@@ -54,7 +54,9 @@ def _pg_available() -> bool:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A freshly migrated database URL (async driver)."""
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
@@ -63,7 +65,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         return
     if not _pg_available():
         if REQUIRE_PG:
-            pytest.fail(f"PostgreSQL is required (SALESCOACH_REQUIRE_PG=1) but {PG_URL} does not answer")
+            pytest.fail(
+                f"PostgreSQL is required (SALESCOACH_REQUIRE_PG=1) but {PG_URL} does not answer"
+            )
         pytest.skip(f"no PostgreSQL server answers at {PG_URL}")
     name = f"salescoach_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_exec(f'CREATE DATABASE "{name}"'))

@@ -34,7 +34,9 @@ async def login(
     user = await service.authenticate(db, username=form.username, password=form.password)
     if user is None:
         raise AppError("wrong username or password", 401)
-    return Token(access_token=create_token(user.id, user.role, settings.secret_key, settings.token_minutes))
+    return Token(
+        access_token=create_token(user.id, user.role, settings.secret_key, settings.token_minutes)
+    )
 
 
 @router.get("/auth/me")

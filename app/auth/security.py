@@ -25,7 +25,12 @@ def verify_password(password: str, password_hash: str | None) -> bool:
 
 def create_token(user_id: int, role: str, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 

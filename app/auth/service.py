@@ -37,7 +37,9 @@ async def create_user(
     if await get_by_username(db, username=username):
         raise Conflict(f"user {username!r} already exists")
     team_id = (await get_or_create_team(db, name=team)).id if team else None
-    user = User(username=username, password_hash=hash_password(password), role=role, team_id=team_id)
+    user = User(
+        username=username, password_hash=hash_password(password), role=role, team_id=team_id
+    )
     db.add(user)
     await db.flush()
     return user

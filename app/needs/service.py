@@ -33,9 +33,15 @@ async def derive(
     scenario = session.scenario
     language = session.language
     record = build_needs_record(
-        session.id, persona, scenario, turns, playbook.needs, language, contacted_at=session.created_at
-    )  # type: ignore[arg-type]
-    card = score_session(persona, scenario, turns, playbook.scoring, language, rules=playbook.needs)  # type: ignore[arg-type]
+        session.id,
+        persona,
+        scenario,
+        turns,
+        playbook.needs,
+        language,
+        contacted_at=session.created_at,
+    )
+    card = score_session(persona, scenario, turns, playbook.scoring, language, rules=playbook.needs)
     return card, record
 
 
@@ -70,8 +76,12 @@ async def finish(
             await roleplay_repository.turns_of(db, session_id=session.id)
         )
         record = await refine_with_llm(
-            record, turns, chat_model, session.language, min_support=playbook.needs.match.refine_support
-        )  # type: ignore[arg-type]
+            record,
+            turns,
+            chat_model,
+            session.language,
+            min_support=playbook.needs.match.refine_support,
+        )
     db.add(
         StoredScorecard(
             session_id=session.id,
@@ -104,8 +114,8 @@ async def export_bundle(
         session_id=session.id,
         persona_id=session.persona_id,
         persona_name=persona.name,
-        scenario=session.scenario,  # type: ignore[arg-type]
-        language=session.language,  # type: ignore[arg-type]
+        scenario=session.scenario,
+        language=session.language,
         rep=rep,
         created_at=session.created_at,
         ended_at=session.ended_at,

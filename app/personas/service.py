@@ -67,7 +67,7 @@ async def create_persona(
     user: User,
     owner_id: int | None = None,
 ) -> Persona:
-    if persona.id in playbook.personas or await db.get(StoredPersona, persona.id):
+    if persona.id in playbook.personas or (await db.get(StoredPersona, persona.id)) is not None:
         raise Conflict(f"a persona with id {persona.id!r} already exists")
     db.add(
         StoredPersona(

@@ -53,8 +53,12 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
     for i, tpl in enumerate(t.situation, start=1):
         source = {1: form.company_size, 2: form.annual_revenue, 3: form.recent_news}.get(i, "x")
         if source:
-            situation.append({"id": f"s{i}", "text": tpl.text.format(**values), "keywords": tpl.keywords})
-    pains = [p.strip() for p in form.suspected_pains if p.strip()] or [form.call_goal or form.industry]
+            situation.append(
+                {"id": f"s{i}", "text": tpl.text.format(**values), "keywords": tpl.keywords}
+            )
+    pains = [p.strip() for p in form.suspected_pains if p.strip()] or [
+        form.call_goal or form.industry
+    ]
     problems = []
     for i, pain in enumerate(pains, start=1):
         words = [w for w in re.findall(r"\w+", pain) if len(w) > 1][:6]
@@ -98,7 +102,9 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
     )
 
 
-def prep_sheet(form: PrepForm, t: LanguageTemplates, score: int, band: str, opener: str, questions: list[str]) -> str:
+def prep_sheet(
+    form: PrepForm, t: LanguageTemplates, score: int, band: str, opener: str, questions: list[str]
+) -> str:
     zh = form.language == "zh"
     rows = [
         ("客户名称" if zh else "Company", form.company),
@@ -120,7 +126,9 @@ def prep_sheet(form: PrepForm, t: LanguageTemplates, score: int, band: str, open
     return "\n".join(lines) + "\n"
 
 
-async def create_prep(db: AsyncSession, playbook: Playbook, *, form: PrepForm, user: User) -> PrepResult:
+async def create_prep(
+    db: AsyncSession, playbook: Playbook, *, form: PrepForm, user: User
+) -> PrepResult:
     score, band = priority_score(playbook, form.priority)
     t: LanguageTemplates = getattr(playbook.prep_templates, form.language)
     persona = build_persona(form, playbook, user)
@@ -139,7 +147,7 @@ async def create_prep(db: AsyncSession, playbook: Playbook, *, form: PrepForm, u
     return PrepResult(
         persona_id=persona.id,
         priority_score=score,
-        priority_band=band,  # type: ignore[arg-type]
+        priority_band=band,
         opener=opener,
         questions=questions,
         prep_sheet_markdown=prep_sheet(form, t, score, band, opener, questions),

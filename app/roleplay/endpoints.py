@@ -23,9 +23,9 @@ def session_out(session: PracticeSession, rep: str, **extra: Any) -> SessionOut:
         id=session.id,
         persona_id=session.persona_id,
         persona_name=str(session.persona.get("name", session.persona_id)),
-        scenario=session.scenario,  # type: ignore[arg-type]
+        scenario=session.scenario,
         language=session.language,
-        status="ended" if session.status == "ended" else "active",
+        status=session.status,
         rep=rep,
         engine=session.engine,
         created_at=session.created_at,

@@ -1,13 +1,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.coach.schemas import Scenario
 from app.db import Base, utcnow
+from app.playbook.persona import Language
 
 
 class PracticeSession(Base):
@@ -18,9 +29,9 @@ class PracticeSession(Base):
     persona_id: Mapped[str] = mapped_column(String(64), index=True)
     # The persona as it was when the session started, so later edits do not rewrite history.
     persona: Mapped[dict[str, Any]] = mapped_column(JSON)
-    scenario: Mapped[str] = mapped_column(String(20))
-    language: Mapped[str] = mapped_column(String(5))
-    status: Mapped[str] = mapped_column(String(10), default="active")
+    scenario: Mapped[Scenario] = mapped_column(String(20))
+    language: Mapped[Language] = mapped_column(String(5))
+    status: Mapped[Literal["active", "ended"]] = mapped_column(String(10), default="active")
     engine: Mapped[str] = mapped_column(String(100), default="scripted")
     # The customer state machine (revealed facts, trust, patience) as JSON.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -39,7 +50,7 @@ class Turn(Base):
         ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
     )
     seq: Mapped[int] = mapped_column(Integer)
-    speaker: Mapped[str] = mapped_column(String(10))
+    speaker: Mapped[Literal["rep", "customer"]] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
     coaching: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Customer turns: revealed facts and the act the state machine chose.

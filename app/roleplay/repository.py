@@ -13,7 +13,7 @@ from app.review.models import Comment
 from app.roleplay.models import PracticeSession, Turn
 
 
-def visible_to(user: User) -> Select[tuple[PracticeSession, str]]:
+def visible_to(user: User) -> Select[PracticeSession, str]:
     """Sessions with their rep's name, restricted to what the user may read."""
     stmt = select(PracticeSession, User.username).join(User, User.id == PracticeSession.rep_id)
     if user.role == "rep":

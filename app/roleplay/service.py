@@ -41,7 +41,7 @@ class TurnEvent:
 def turn_out(turn: Turn) -> TurnOut:
     return TurnOut(
         seq=turn.seq,
-        speaker="rep" if turn.speaker == "rep" else "customer",
+        speaker=turn.speaker,
         text=turn.text,
         created_at=turn.created_at,
         coaching=turn.coaching,
@@ -56,7 +56,7 @@ def transcript(turns: list[Turn]) -> list[TranscriptTurn]:
         out.append(
             TranscriptTurn(
                 seq=t.seq,
-                speaker="rep" if t.speaker == "rep" else "customer",
+                speaker=t.speaker,
                 text=t.text,
                 coaching=Coaching.model_validate(t.coaching) if t.coaching else None,
                 revealed=[RevealedFact.model_validate(f) for f in meta.get("revealed", [])],
@@ -137,11 +137,11 @@ async def run_turn(
                     text,
                     playbook.coach,
                     context=CoachContext(
-                        scenario=session.scenario,  # type: ignore[arg-type]
+                        scenario=session.scenario,
                         problem_known=_problem_known(turns),
                         rep_turn_index=sum(1 for t in turns if t.speaker == "rep"),
                     ),
-                    language=session.language,  # type: ignore[arg-type]
+                    language=session.language,
                 )
                 rep_turn = Turn(
                     session_id=session_id,
@@ -159,11 +159,11 @@ async def run_turn(
 
             persona = persona_of(session)
             state = CustomerState.model_validate(session.state)
-            decision = decide(state, persona, coaching, text, session.scenario, playbook.customer)  # type: ignore[arg-type]
+            decision = decide(state, persona, coaching, text, session.scenario, playbook.customer)
             ctx = ReplyContext(
                 persona=persona,
-                scenario=session.scenario,  # type: ignore[arg-type]
-                language=session.language,  # type: ignore[arg-type]
+                scenario=session.scenario,
+                language=session.language,
                 decision=decision,
                 history=transcript(turns[:-1]),
                 rep_text=text,

@@ -119,7 +119,9 @@ async def practice(
         state = decision.state
     if state.ended:
         print(labels["ended"], file=out)
-    card = score_session(persona, scenario, turns, playbook.scoring, persona.language, rules=playbook.needs)
+    card = score_session(
+        persona, scenario, turns, playbook.scoring, persona.language, rules=playbook.needs
+    )
     record = build_needs_record(
         "terminal", persona, scenario, turns, playbook.needs, persona.language
     )
