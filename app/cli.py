@@ -63,8 +63,17 @@ def bootstrap_accounts(settings: Settings) -> list[tuple[str, str, str]]:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.llm.models import ChatModelConfigError, build_chat_model
     from app.migrate import upgrade
+    from app.playbook.errors import PlaybookError
+    from app.playbook.loader import load_playbook
 
+    try:
+        load_playbook(settings.playbook_dir)
+        build_chat_model(settings)
+    except (PlaybookError, ChatModelConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     upgrade(settings.async_database_url)
     for name, role, password in bootstrap_accounts(settings):
         print(f"created {role} account  username: {name}  password: {password}", flush=True)
@@ -115,10 +124,16 @@ def cmd_playbook_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_practice(args: argparse.Namespace, settings: Settings) -> int:
+    from app.llm.models import ChatModelConfigError
+    from app.playbook.errors import PlaybookError
     from app.playbook.loader import load_playbook
     from app.roleplay.terminal import run
 
-    return run(settings, load_playbook(settings.playbook_dir), args.persona, args.scenario)
+    try:
+        return run(settings, load_playbook(settings.playbook_dir), args.persona, args.scenario)
+    except (PlaybookError, ChatModelConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
