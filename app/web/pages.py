@@ -575,7 +575,6 @@ async def _personas_view(
     *,
     source: str,
     errors: list[str],
-    status_code: int = 200,
 ) -> Response:
     personas = await persona_service.list_personas(db, playbook, user=user)
     return render(
@@ -589,7 +588,6 @@ async def _personas_view(
             "created": request.query_params.get("created"),
         },
         user=user,
-        status_code=status_code,
     )
 
 
@@ -643,8 +641,7 @@ async def create_persona(
         except AppError as exc:
             errors = persona_errors(exc.detail)
     if errors or persona is None:
-        return await _personas_view(
-            request, db, playbook, user, source=source, errors=errors, status_code=422
-        )
+        # 200, not 422: the browser would log a failed document load for a page that worked.
+        return await _personas_view(request, db, playbook, user, source=source, errors=errors)
     await db.commit()
     return redirect(f"/review/personas?created={persona.id}")

@@ -41,6 +41,9 @@ env = Environment(
 )
 env.filters["when"] = _when
 env.globals["asset_version"] = _asset_version()
+# Compiled at import, so the first visitor after a start does not wait for the compiler.
+for _name in env.list_templates(extensions=["html"]):
+    env.get_template(_name)
 
 
 def render(

@@ -327,14 +327,14 @@ async def test_persona_from_yaml_is_created_and_errors_are_shown_inline(
     r = await client.post(
         "/review/personas", data={"source": broken, "csrf_token": form_token(client)}
     )
-    assert r.status_code == 422
+    assert r.status_code == 200
     assert 'data-testid="persona-errors"' in r.text and "language" in r.text and "title" in r.text
     assert "Bad Id" in r.text  # the text is kept in the form
 
     not_yaml = await client.post(
         "/review/personas", data={"source": "id: [unclosed", "csrf_token": form_token(client)}
     )
-    assert not_yaml.status_code == 422 and 'data-testid="persona-errors"' in not_yaml.text
+    assert not_yaml.status_code == 200 and 'data-testid="persona-errors"' in not_yaml.text
 
     good = (
         "id: nina-hotels\nlanguage: en\nname: Nina Park\ntitle: Operations Director\n"
@@ -348,4 +348,4 @@ async def test_persona_from_yaml_is_created_and_errors_are_shown_inline(
     again = await client.post(
         "/review/personas", data={"source": good, "csrf_token": form_token(client)}
     )
-    assert again.status_code == 422 and "already exists" in again.text
+    assert again.status_code == 200 and "already exists" in again.text
