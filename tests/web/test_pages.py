@@ -349,3 +349,43 @@ async def test_persona_from_yaml_is_created_and_errors_are_shown_inline(
         "/review/personas", data={"source": good, "csrf_token": form_token(client)}
     )
     assert again.status_code == 200 and "already exists" in again.text
+
+
+PREP_FORM = {
+    "language": "en",
+    "company": "Lakeside Dairy",
+    "industry": "food production",
+    "company_size": "300 employees",
+    "annual_revenue": "$40M",
+    "contact_name": "Jo Lin",
+    "contact_title": "Head of Logistics",
+    "decision_role": "decision_maker",
+    "recent_news": "They added a second bottling line.",
+    "suspected_pains": ["late deliveries"],
+    "call_goal": "Book a discovery meeting",
+    "rep_name": "Rita",
+    "rep_company": "Acme Routing",
+    "offering": "route planning software",
+}
+
+
+async def test_a_reps_own_practice_persona_comes_first_and_is_marked(
+    client: httpx.AsyncClient, rep: Account, other_rep: Account
+) -> None:
+    dims = (await client.get("/api/v1/prep/priority-dimensions", headers=rep.headers)).json()
+    priority = {d["id"]: d["max_points"] for d in dims}
+    prep = await client.post(
+        "/api/v1/prep", json={**PREP_FORM, "priority": priority}, headers=rep.headers
+    )
+    assert prep.status_code == 201
+    own_id = prep.json()["persona_id"]
+
+    await sign_in(client, rep)
+    page = (await client.get("/")).text
+    buttons = re.findall(r'data-persona="([^"]+)"', page)
+    assert buttons[0] == own_id and len(buttons) > 1
+    assert page.count('class="card persona-card own"') == 1
+
+    client.cookies.clear()
+    await sign_in(client, other_rep)
+    assert own_id not in (await client.get("/")).text
