@@ -12,12 +12,12 @@ from app.auth.models import User
 from app.errors import AppError
 from app.personas import service as persona_service
 from app.playbook.loader import Playbook
-from app.playbook.persona import Persona
+from app.playbook.persona import Language, Persona
 from app.playbook.prep_templates import LanguageTemplates
 from app.prep.schemas import Dimension, PrepForm, PrepResult
 
 
-def dimensions(playbook: Playbook, language: str) -> list[Dimension]:
+def dimensions(playbook: Playbook, language: Language) -> list[Dimension]:
     return [
         Dimension(
             id=d.id,

@@ -35,7 +35,10 @@ async def test_login_page_is_served(client: httpx.AsyncClient) -> None:
 async def test_every_api_route_but_token_needs_a_token(app, client: httpx.AsyncClient) -> None:
     paths = app.openapi()["paths"]
     operations = [
-        (method.upper(), path) for path, ops in paths.items() if path.startswith("/api/v1") for method in ops
+        (method.upper(), path)
+        for path, ops in paths.items()
+        if path.startswith("/api/v1")
+        for method in ops
     ]
     assert len(operations) > 15
     for method, path in operations:

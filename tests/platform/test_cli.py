@@ -14,7 +14,11 @@ from app.cli import main
 
 def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "app.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -46,7 +50,10 @@ def test_playbook_check_ok_and_error_names_file_and_field(
     broken = tmp_path / "playbook"
     shutil.copytree(playbook_dir, broken)
     persona = next((broken / "personas").glob("*.yaml"))
-    persona.write_text(persona.read_text(encoding="utf-8").replace("personality: ", "personality: grumpy #"), encoding="utf-8")
+    persona.write_text(
+        persona.read_text(encoding="utf-8").replace("personality: ", "personality: grumpy #"),
+        encoding="utf-8",
+    )
     assert main(["playbook", "check", str(broken)]) == 1
     err = capsys.readouterr().err
     assert persona.name in err and "personality" in err

@@ -17,5 +17,14 @@ async def test_migrations_match_the_models(app, client) -> None:
     async with app.state.engine.connect() as conn:
         changes, tables = await conn.run_sync(diff)
     assert changes == []
-    for table in ("users", "teams", "personas", "practice_sessions", "turns", "needs_records", "scorecards", "comments"):
+    for table in (
+        "users",
+        "teams",
+        "personas",
+        "practice_sessions",
+        "turns",
+        "needs_records",
+        "scorecards",
+        "comments",
+    ):
         assert table in tables

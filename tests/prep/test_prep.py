@@ -45,10 +45,16 @@ async def test_prep_scores_bands_and_creates_a_private_persona(
     pid = body["persona_id"]
     mine = [p["id"] for p in (await client.get("/api/v1/personas", headers=rep.headers)).json()]
     assert mine[0] == pid
-    theirs = [p["id"] for p in (await client.get("/api/v1/personas", headers=other_rep.headers)).json()]
+    theirs = [
+        p["id"] for p in (await client.get("/api/v1/personas", headers=other_rep.headers)).json()
+    ]
     assert pid not in theirs
-    assert (await client.get(f"/api/v1/personas/{pid}", headers=other_rep.headers)).status_code == 404
-    r = await client.post("/api/v1/sessions", json={"persona_id": pid, "scenario": "cold_call"}, headers=rep.headers)
+    assert (
+        await client.get(f"/api/v1/personas/{pid}", headers=other_rep.headers)
+    ).status_code == 404
+    r = await client.post(
+        "/api/v1/sessions", json={"persona_id": pid, "scenario": "cold_call"}, headers=rep.headers
+    )
     assert r.status_code == 201
 
 
@@ -60,12 +66,18 @@ async def test_prep_bands_and_bad_scores(client: httpx.AsyncClient, rep: Account
     for d in dims:
         medium[d["id"]] = min(d["max_points"], need)
         need -= medium[d["id"]]
-    r = await client.post("/api/v1/prep", json={**FORM, "language": "zh", "priority": medium}, headers=rep.headers)
+    r = await client.post(
+        "/api/v1/prep", json={**FORM, "language": "zh", "priority": medium}, headers=rep.headers
+    )
     assert r.status_code == 201 and r.json()["priority_band"] == "medium"
     assert "您好" in r.json()["opener"]
-    r = await client.post("/api/v1/prep", json={**FORM, "priority": {"made_up": 5}}, headers=rep.headers)
+    r = await client.post(
+        "/api/v1/prep", json={**FORM, "priority": {"made_up": 5}}, headers=rep.headers
+    )
     assert r.status_code == 422
-    r = await client.post("/api/v1/prep", json={**FORM, "priority": {ids[0]: 999}}, headers=rep.headers)
+    r = await client.post(
+        "/api/v1/prep", json={**FORM, "priority": {ids[0]: 999}}, headers=rep.headers
+    )
     assert r.status_code == 422
     r = await client.post("/api/v1/prep", json={"company": ""}, headers=rep.headers)
     assert r.status_code == 422
