@@ -42,12 +42,16 @@ def detect_language(text: str) -> Language:
     return "zh" if han and han >= len(WORD.findall(text)) else "en"
 
 
+def _spoken(text: str, rules: CoachRules) -> tuple[int, int, float]:
+    """Han characters, words, and the speaking time at the playbook's rates."""
+    rates = rules.opener.speech_rates
+    han, words = len(HAN.findall(text)), len(WORD.findall(text))
+    return han, words, round(han / rates.zh_chars_per_second + words / rates.en_words_per_second, 1)
+
+
 def estimated_seconds(text: str, rules: CoachRules) -> float:
     """Speaking time at the playbook's rates: Han characters and words, whatever the language."""
-    rates = rules.opener.speech_rates
-    han = len(HAN.findall(text))
-    words = len(WORD.findall(text))
-    return round(han / rates.zh_chars_per_second + words / rates.en_words_per_second, 1)
+    return _spoken(text, rules)[2]
 
 
 def check_opener(text: str, rules: CoachRules, language: Language) -> OpenerCheck:
@@ -65,17 +69,16 @@ def check_opener(text: str, rules: CoachRules, language: Language) -> OpenerChec
 
 
 @dataclass(slots=True)
-class _Question:
+class _Sentence:
+    """One sentence of the turn as the coach reads it."""
+
     text: str
-    openness: Openness
-    spin: SpinType | None
-    score: float
-    pitch: bool
-
-
-def _is_question(sentence: str, rules: CoachRules, language: Language) -> bool:
-    q = rules.spin.questions
-    return q.marks.found(sentence, language) or q.requests.found(sentence, language)
+    shown: set[SignalName]
+    next_form: str | None
+    is_question: bool
+    openness: Openness | None = None
+    spin: SpinType | None = None
+    score: float = 0.0
 
 
 def _openness(sentence: str, rules: CoachRules, language: Language) -> Openness:
@@ -102,25 +105,34 @@ def _next_step_in(sentence: str, rules: CoachRules, language: Language) -> str |
     return None
 
 
-def _non_spin_shown(sentence: str, rules: CoachRules, language: Language) -> set[SignalName]:
+def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
     s = rules.signals
-    checks: dict[SignalName, Patterns] = {
-        "small_talk": s.small_talk,
-        "greeting": s.greeting,
-        "thanks": s.thanks,
-        "acknowledgement": s.acknowledgement,
-        "repeat_request": s.repeat_request,
-        "asked_for_time": rules.opener.checks.asked_for_time,
-        "pitch": s.pitch,
-    }
-    weights = rules.spin.non_spin.signal_weights
-    shown = {name for name in weights if name in checks and checks[name].found(sentence, language)}
-    if "next_step" in weights and _next_step_in(sentence, rules, language) is not None:
+    checks: tuple[tuple[SignalName, Patterns], ...] = (
+        ("small_talk", s.small_talk),
+        ("greeting", s.greeting),
+        ("thanks", s.thanks),
+        ("acknowledgement", s.acknowledgement),
+        ("repeat_request", s.repeat_request),
+        ("asked_for_time", rules.opener.checks.asked_for_time),
+        ("pitch", s.pitch),
+    )
+    shown = {name for name, patterns in checks if patterns.found(sentence, language)}
+    next_form = _next_step_in(sentence, rules, language)
+    if next_form is not None:
         shown.add("next_step")
-    return shown
+    q = rules.spin.questions
+    is_question = q.marks.found(sentence, language) or q.requests.found(sentence, language)
+    reading = _Sentence(sentence, shown, next_form, is_question)
+    if is_question:
+        reading.openness = _openness(sentence, rules, language)
+        reading.spin, reading.score = _classify(sentence, shown, rules, language)
+    return reading
 
 
-def _classify(sentence: str, rules: CoachRules, language: Language) -> _Question:
+def _classify(
+    sentence: str, shown: set[SignalName], rules: CoachRules, language: Language
+) -> tuple[SpinType | None, float]:
+    """The SPIN type of one question and its score; None when a non-SPIN move outscores them."""
     spin_rules = rules.spin
     scores: dict[str, float] = {}
     for kind in SPIN_KINDS:
@@ -128,29 +140,15 @@ def _classify(sentence: str, rules: CoachRules, language: Language) -> _Question
         scores[kind] = sum(g.weight for g in t.cues if g.found(sentence, language)) - sum(
             g.weight for g in t.counter if g.found(sentence, language)
         )
-    shown = _non_spin_shown(sentence, rules, language)
     weights = spin_rules.non_spin.signal_weights
-    scores["none"] = max((weights[name] for name in shown), default=0.0)
+    scores["none"] = max((weights[name] for name in shown if name in weights), default=0.0)
     order: dict[str, int] = {str(k): i for i, k in enumerate(spin_rules.tie_order)}
     best = max(scores, key=lambda k: (scores[k], -order.get(k, len(order))))
-    spin: SpinType | None
     if scores[best] <= 0:
-        spin, score = spin_rules.default_type, 0.0
-    elif best == "none":
-        spin, score = None, scores["none"]
-    else:
-        spin, score = best, scores[best]  # type: ignore[assignment]
-    return _Question(
-        text=sentence,
-        openness=_openness(sentence, rules, language),
-        spin=spin,
-        score=score,
-        pitch="pitch" in shown,
-    )
-
-
-def _format(template: str, values: dict[str, str]) -> str:
-    return template.format_map(values)
+        return spin_rules.default_type, 0.0
+    if best == "none":
+        return None, scores["none"]
+    return best, scores[best]  # type: ignore[return-value]
 
 
 def analyze(
@@ -165,33 +163,27 @@ def analyze(
     lang: Language = language or detect_language(text)
     ctx = context or CoachContext()
     sig = rules.signals
-    q_rules = rules.spin.questions
 
-    sentences = q_rules.sentences(text) or [text.strip()]
-    questions: list[_Question] = []
-    statements: list[str] = []
-    for sentence in sentences:
-        if _is_question(sentence, rules, lang):
-            questions.append(_classify(sentence, rules, lang))
-        else:
-            statements.append(sentence)
-
+    sentences = [
+        _read(s, rules, lang) for s in (rules.spin.questions.sentences(text) or [text.strip()])
+    ]
+    questions = [s for s in sentences if s.is_question]
     spin_questions = [q for q in questions if q.spin is not None]
-    spin: SpinType | None = None
-    if spin_questions:
-        spin = max(spin_questions, key=lambda q: q.score).spin
+    spin = max(spin_questions, key=lambda q: q.score).spin if spin_questions else None
     question: Openness | None = None
     if questions:
         question = "open" if any(q.openness == "open" for q in questions) else "closed"
 
     # A pitch inside a SPIN question ("if our tool could..., what would it mean?") is not one.
-    pitch_sentences = [s for s in statements if sig.pitch.found(s, lang)]
-    pitch_sentences += [q.text for q in questions if q.pitch and q.spin is None]
-    value_point = any(sig.value_point.found(s, lang) for s in pitch_sentences)
+    pitch_sentences = [
+        s.text for s in sentences if "pitch" in s.shown and not (s.is_question and s.spin)
+    ]
+    shown: set[SignalName] = set().union(*(s.shown for s in sentences))
+    shown.discard("pitch")
+    if pitch_sentences:
+        shown.add("pitch")
 
-    next_form = next(
-        (f for f in (_next_step_in(s, rules, lang) for s in sentences) if f is not None), None
-    )
+    next_form = next((s.next_form for s in sentences if s.next_form is not None), None)
     next_step = NextStepSignal()
     if next_form is not None:
         time = sig.next_step.concrete_time.search(text, lang)
@@ -202,26 +194,16 @@ def analyze(
             form=next_form,
         )
 
-    seconds = estimated_seconds(text, rules)
+    han, words, seconds = _spoken(text, rules)
     signals = Signals(
         pitch=bool(pitch_sentences),
-        small_talk=sig.small_talk.found(text, lang),
-        value_point=value_point,
-        acknowledgement=sig.acknowledgement.found(text, lang),
+        small_talk="small_talk" in shown,
+        value_point=any(sig.value_point.found(s, lang) for s in pitch_sentences),
+        acknowledgement="acknowledgement" in shown,
         next_step=next_step,
         question_count=len(questions),
         estimated_seconds=seconds,
     )
-    shown = {
-        "small_talk": signals.small_talk,
-        "greeting": sig.greeting.found(text, lang),
-        "thanks": sig.thanks.found(text, lang),
-        "acknowledgement": signals.acknowledgement,
-        "repeat_request": sig.repeat_request.found(text, lang),
-        "asked_for_time": rules.opener.checks.asked_for_time.found(text, lang),
-        "next_step": next_step.proposed,
-        "pitch": signals.pitch,
-    }
 
     scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
     opener_due = opener or (
@@ -230,11 +212,10 @@ def analyze(
     opener_check = check_opener(text, rules, lang) if opener_due else None
 
     limits = rules.flags
-    length = len(HAN.findall(text)) + len(WORD.findall(text)) if lang == "zh" else None
     too_long = (
-        length > limits.too_long.max_chars
-        if length is not None
-        else len(WORD.findall(text)) > limits.too_long.max_words
+        han + words > limits.too_long.max_chars
+        if lang == "zh"
+        else words > limits.too_long.max_words
     )
     raised = {
         "premature_pitch": signals.pitch and not ctx.problem_known,
@@ -242,14 +223,14 @@ def analyze(
         "multiple_questions": len(questions) >= limits.multiple_questions,
         "too_long": too_long,
         "no_question": not questions
-        and not any(shown[name] for name in limits.no_question_exempt)
+        and not shown.intersection(limits.no_question_exempt)
         and not (opener_check is not None and opener_check.asked_for_time),
         "too_many_points": len(pitch_sentences) > limits.max_value_points,
         "vague_next_step": next_step.proposed and not next_step.has_concrete_time,
         "no_rapport": scenario is not None
         and ctx.rep_turn_index < scenario.rapport_turns
         and spin is not None
-        and not (shown["small_talk"] or shown["greeting"] or shown["acknowledgement"]),
+        and not shown.intersection({"small_talk", "greeting", "acknowledgement"}),
     }
     flags = [name for name in limits.enabled if raised[name]]
 
@@ -267,7 +248,7 @@ def analyze(
         question=question,
         flags=flags,
         opener=opener_check,
-        tip=_format(_tip(rules, lang, flags, opener_check, spin), values),
+        tip=_tip(rules, lang, flags, opener_check, spin).format_map(values),
         signals=signals,
     )
 

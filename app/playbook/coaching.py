@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import re
 import string
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from app.playbook.errors import PlaybookError
 from app.playbook.persona import Language
@@ -102,27 +103,27 @@ class Bilingual(_Strict):
 
 
 class Patterns(_Strict):
-    """Regexes per language; each language's list is compiled into one alternation."""
+    """Regexes per language; each language's list is compiled once into one alternation."""
 
     zh: list[Pattern] = Field(default_factory=list)
     en: list[Pattern] = Field(default_factory=list)
-    _regex: dict[str, re.Pattern[str] | None] = PrivateAttr(default_factory=dict)
 
     def model_post_init(self, context: Any, /) -> None:
-        for lang in LANGUAGES:
-            items: list[str] = getattr(self, lang)
-            joined = "|".join(f"(?:{p})" for p in items)
-            self._regex[lang] = re.compile(joined, REGEX_FLAGS) if items else None
+        self.compiled  # noqa: B018 - compile at load time, so a bad alternation fails early
 
-    def regex(self, language: Language) -> re.Pattern[str] | None:
-        return self._regex[language]
+    @cached_property
+    def compiled(self) -> dict[str, re.Pattern[str] | None]:
+        return {
+            lang: re.compile("|".join(f"(?:{p})" for p in items), REGEX_FLAGS) if items else None
+            for lang, items in (("zh", self.zh), ("en", self.en))
+        }
 
     def search(self, text: str, language: Language) -> re.Match[str] | None:
-        rx = self._regex[language]
+        rx = self.compiled[language]
         return rx.search(text) if rx is not None else None
 
     def found(self, text: str, language: Language) -> bool:
-        rx = self._regex[language]
+        rx = self.compiled[language]
         return rx is not None and rx.search(text) is not None
 
 
@@ -178,18 +179,20 @@ class QuestionCues(_Strict):
     open: Patterns
     clause_split: Pattern
     sentence_split: Pattern
-    _splitters: tuple[re.Pattern[str], re.Pattern[str]] | None = PrivateAttr(default=None)
 
-    def model_post_init(self, context: Any, /) -> None:
-        self._splitters = (re.compile(self.sentence_split), re.compile(self.clause_split))
+    @cached_property
+    def _sentence_rx(self) -> re.Pattern[str]:
+        return re.compile(self.sentence_split)
+
+    @cached_property
+    def _clause_rx(self) -> re.Pattern[str]:
+        return re.compile(self.clause_split)
 
     def sentences(self, text: str) -> list[str]:
-        assert self._splitters is not None
-        return [s for s in (p.strip() for p in self._splitters[0].split(text)) if s]
+        return [s for s in (p.strip() for p in self._sentence_rx.split(text)) if s]
 
     def clauses(self, sentence: str) -> list[str]:
-        assert self._splitters is not None
-        return [c for c in (p.strip() for p in self._splitters[1].split(sentence)) if c]
+        return [c for c in (p.strip() for p in self._clause_rx.split(sentence)) if c]
 
 
 class SpinTypeRules(_Strict):
