@@ -97,12 +97,12 @@ def _openness(sentence: str, rules: CoachRules, language: Language) -> Openness:
 def _next_step_in(sentence: str, rules: CoachRules, language: Language) -> str | None:
     """The form of a next step this sentence proposes, if it proposes one."""
     cues = rules.signals.next_step
-    form = next((name for name, p in cues.forms.items() if p.found(sentence, language)), None)
-    if form is None:
+    # Most sentences propose nothing; checking the proposal first spares the form searches.
+    if not (
+        cues.proposal.found(sentence, language) or cues.concrete_time.found(sentence, language)
+    ):
         return None
-    if cues.proposal.found(sentence, language) or cues.concrete_time.found(sentence, language):
-        return form
-    return None
+    return next((name for name, p in cues.forms.items() if p.found(sentence, language)), None)
 
 
 def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
@@ -142,8 +142,8 @@ def _classify(
         )
     weights = spin_rules.non_spin.signal_weights
     scores["none"] = max((weights[name] for name in shown if name in weights), default=0.0)
-    order: dict[str, int] = {str(k): i for i, k in enumerate(spin_rules.tie_order)}
-    best = max(scores, key=lambda k: (scores[k], -order.get(k, len(order))))
+    rank = spin_rules.tie_rank
+    best = max(scores, key=lambda k: (scores[k], -rank.get(k, len(rank))))
     if scores[best] <= 0:
         return spin_rules.default_type, 0.0
     if best == "none":

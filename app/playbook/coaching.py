@@ -217,6 +217,10 @@ class SpinRules(_Strict):
     # Resolves equal scores; "none" stands for no SPIN type.
     tie_order: list[SpinKind | Literal["none"]]
 
+    @cached_property
+    def tie_rank(self) -> dict[str, int]:
+        return {str(kind): i for i, kind in enumerate(self.tie_order)}
+
 
 # ---- signals.yaml ------------------------------------------------------------------------
 
