@@ -105,6 +105,9 @@ def _next_step_in(sentence: str, rules: CoachRules, language: Language) -> str |
     return next((name for name, p in cues.forms.items() if p.found(sentence, language)), None)
 
 
+COURTESIES: frozenset[SignalName] = frozenset({"greeting", "thanks", "acknowledgement"})
+
+
 def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
     s = rules.signals
     checks: tuple[tuple[SignalName, Patterns], ...] = (
@@ -121,7 +124,10 @@ def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
     if next_form is not None:
         shown.add("next_step")
     q = rules.spin.questions
-    is_question = q.marks.found(sentence, language) or q.requests.found(sentence, language)
+    # A question needs words: "?" or "???!!!" alone asks nothing.
+    is_question = any(ch.isalnum() for ch in sentence) and (
+        q.marks.found(sentence, language) or q.requests.found(sentence, language)
+    )
     reading = _Sentence(sentence, shown, next_form, is_question)
     if is_question:
         reading.openness = _openness(sentence, rules, language)
@@ -141,10 +147,16 @@ def _classify(
             g.weight for g in t.counter if g.found(sentence, language)
         )
     weights = spin_rules.non_spin.signal_weights
-    scores["none"] = max((weights[name] for name in shown if name in weights), default=0.0)
+    # Courtesies ("Hi,", "Thanks,") in front of a question do not make it small talk.
+    polite = max((weights[n] for n in shown & COURTESIES if n in weights), default=0.0)
+    scores["none"] = max(
+        (weights[name] for name in shown - COURTESIES if name in weights), default=0.0
+    )
     rank = spin_rules.tie_rank
     best = max(scores, key=lambda k: (scores[k], -rank.get(k, len(rank))))
     if scores[best] <= 0:
+        if polite > 0:
+            return None, polite
         return spin_rules.default_type, 0.0
     if best == "none":
         return None, scores["none"]
@@ -160,7 +172,9 @@ def analyze(
     opener: bool = False,
 ) -> Coaching:
     """Coach one rep utterance: SPIN type, openness, signals, flags, opener checks and a tip."""
-    lang: Language = language or detect_language(text)
+    # Patterns follow the language the rep actually wrote; the tip, the session's language.
+    lang: Language = detect_language(text)
+    tip_lang: Language = language or lang
     ctx = context or CoachContext()
     sig = rules.signals
 
@@ -243,12 +257,12 @@ def analyze(
         "max_value_points": str(limits.max_value_points),
     }
     return Coaching(
-        language=lang,
+        language=tip_lang,
         spin=spin,
         question=question,
         flags=flags,
         opener=opener_check,
-        tip=_tip(rules, lang, flags, opener_check, spin).format_map(values),
+        tip=_tip(rules, tip_lang, flags, opener_check, spin).format_map(values),
         signals=signals,
     )
 

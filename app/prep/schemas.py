@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.playbook.persona import DecisionRole, Language
 
@@ -18,8 +18,10 @@ class PrepForm(BaseModel):
     contact_name: str = Field(default="", max_length=100)
     contact_title: str = Field(default="", max_length=100)
     decision_role: DecisionRole = "decision_maker"
-    recent_news: str = Field(default="", max_length=1000)
-    suspected_pains: list[str] = Field(default_factory=list, max_length=5)
+    recent_news: str = Field(default="", max_length=600)
+    suspected_pains: list[Annotated[str, StringConstraints(max_length=200)]] = Field(
+        default_factory=list, max_length=5
+    )
     call_goal: str = Field(default="", max_length=500)
     rep_name: str = Field(default="", max_length=100)
     rep_company: str = Field(default="", max_length=200)

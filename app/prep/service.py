@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
@@ -13,6 +14,7 @@ from app.errors import AppError
 from app.personas import service as persona_service
 from app.playbook.loader import Playbook
 from app.playbook.persona import Language, Persona
+from app.playbook.prep import PriorityBand
 from app.playbook.prep_templates import LanguageTemplates
 from app.prep.schemas import Dimension, PrepForm, PrepResult
 
@@ -29,7 +31,7 @@ def dimensions(playbook: Playbook, language: Language) -> list[Dimension]:
     ]
 
 
-def priority_score(playbook: Playbook, scores: dict[str, int]) -> tuple[int, str]:
+def priority_score(playbook: Playbook, scores: dict[str, int]) -> tuple[int, PriorityBand]:
     limits = {d.id: d.max_points for d in playbook.prep.dimensions}
     for key, value in scores.items():
         if key not in limits:
@@ -37,7 +39,7 @@ def priority_score(playbook: Playbook, scores: dict[str, int]) -> tuple[int, str
         if not 0 <= value <= limits[key]:
             raise AppError(f"priority {key!r} must be between 0 and {limits[key]}", 422)
     total = sum(scores.values())
-    band = "high" if total >= 80 else "medium" if total >= 60 else "low"
+    band = playbook.prep.band(total)
     return total, band
 
 
@@ -81,25 +83,27 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
             }
         )
     slug = re.sub(r"[^a-z0-9]+", "-", form.company.lower()).strip("-")[:30] or "prospect"
-    return Persona.model_validate(
-        {
-            "id": f"prep-{slug}-{uuid.uuid4().hex[:6]}",
-            "language": form.language,
-            "name": form.contact_name or t.default_contact,
-            "title": form.contact_title or t.default_title,
-            "company": form.company,
-            "industry": form.industry,
-            "company_size": form.company_size,
-            "annual_revenue": form.annual_revenue,
-            "decision_role": form.decision_role,
-            "personality": playbook.prep_templates.personality_by_role[form.decision_role],
-            "difficulty": "medium",
-            "background": form.recent_news,
-            "situation": situation or [{"id": "s1", "text": t.situation[0].text.format(**values)}],
-            "problems": problems,
-            "owner": owner.username,
-        }
-    )
+    persona = {
+        "id": f"prep-{slug}-{uuid.uuid4().hex[:6]}",
+        "language": form.language,
+        "name": form.contact_name or t.default_contact,
+        "title": form.contact_title or t.default_title,
+        "company": form.company,
+        "industry": form.industry,
+        "company_size": form.company_size,
+        "annual_revenue": form.annual_revenue,
+        "decision_role": form.decision_role,
+        "personality": playbook.prep_templates.personality_by_role[form.decision_role],
+        "difficulty": "medium",
+        "background": form.recent_news,
+        "situation": situation or [{"id": "s1", "text": t.situation[0].text.format(**values)}],
+        "problems": problems,
+        "owner": owner.username,
+    }
+    try:
+        return Persona.model_validate(persona)
+    except ValidationError as exc:
+        raise AppError("the prep form's texts are too long for a practice persona", 422) from exc
 
 
 def prep_sheet(

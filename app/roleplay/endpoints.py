@@ -69,7 +69,7 @@ async def list_sessions(
     max_score: float | None = None,
     order: Annotated[str, Query(pattern=r"^-?(created_at|score|rep|persona)$")] = "-created_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SessionOut]:
     """Sessions visible to the caller: a rep's own, a trainer's team's, all for admins."""
     rows = await repository.list_visible(

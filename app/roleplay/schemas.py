@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from app.coach.schemas import Scenario
 
@@ -15,6 +15,14 @@ class SessionCreate(BaseModel):
 
 class TurnCreate(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
+
+    @field_validator("text")
+    @classmethod
+    def _has_words(cls, v: str) -> str:
+        # Zero-width and blank characters alone are not a turn.
+        if not v.replace("\u200b", "").replace("\ufeff", "").strip():
+            raise ValueError("the turn is empty")
+        return v
 
 
 class TurnOut(BaseModel):

@@ -8,6 +8,7 @@ sends turns to the API's SSE route (see app/roleplay/sse.py) with the cookie ses
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
@@ -444,14 +445,17 @@ def _day_start(value: str) -> datetime | None:
 
 def _day_end(value: str) -> datetime | None:
     day = _day(value)
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) if day else None
+    if day is None or day == date.max:
+        return None
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 def _number(value: str) -> float | None:
     try:
-        return float(value) if value else None
+        number = float(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -524,7 +528,9 @@ async def add_comment(
         return csrf_refused(request, user)
     if not is_trainer(user):
         return trainers_only(request, user)
-    seq = int(turn_seq) if turn_seq.isdigit() and int(turn_seq) > 0 else None
+    seq = (
+        int(turn_seq) if turn_seq.isdecimal() and turn_seq.isascii() and int(turn_seq) > 0 else None
+    )
     anchor = f"#turn-{seq}" if seq else "#session-comments"
     if not text.strip():
         return redirect(f"/review/sessions/{session_id}{anchor}")
@@ -595,12 +601,14 @@ def parse_persona_source(source: str, t: Translator) -> tuple[Any, list[str]]:
     """The pasted text as data (JSON first, then YAML), or the errors to show."""
     try:
         return json.loads(source), []
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
         return None, [t("personas.parse_error", problem=str(exc).splitlines()[0])]
+    except RecursionError:
+        return None, [t("personas.parse_error", problem="nested too deeply")]
     if not isinstance(data, dict):
         return None, [t("personas.not_object")]
     return data, []

@@ -81,3 +81,9 @@ async def test_prep_bands_and_bad_scores(client: httpx.AsyncClient, rep: Account
     assert r.status_code == 422
     r = await client.post("/api/v1/prep", json={"company": ""}, headers=rep.headers)
     assert r.status_code == 422
+
+
+async def test_long_prep_texts_are_422_not_500(client: httpx.AsyncClient, rep: Account) -> None:
+    for extra in ({"suspected_pains": ["x" * 980]}, {"recent_news": "n" * 1000}):
+        r = await client.post("/api/v1/prep", json={**FORM, **extra}, headers=rep.headers)
+        assert r.status_code == 422 and "detail" in r.json()

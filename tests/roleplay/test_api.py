@@ -232,3 +232,14 @@ async def test_trainer_creates_persona_with_validation(
     sid = await start(client, rep, "api-persona")
     body = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
     assert body["language"] == "zh" and body["persona_name"] == "李雷"
+
+
+async def test_blank_turns_and_huge_offsets_are_422(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    for text in ("   ", "\u200b", "\n\t"):
+        r = await turn(client, rep, sid, text)
+        assert r.status_code == 422 and "detail" in r.json()
+    r = await client.get("/api/v1/sessions", params={"offset": 2**63}, headers=rep.headers)
+    assert r.status_code == 422

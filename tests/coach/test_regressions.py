@@ -1,0 +1,34 @@
+"""Coach cases found by probing the API: courtesies, punctuation, a language hint that disagrees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.coach.analyzer import analyze
+from app.playbook.loader import load_playbook
+
+RULES = load_playbook(Path(__file__).resolve().parents[2] / "playbook").coach
+
+
+def test_a_greeting_in_front_does_not_hide_the_question() -> None:
+    assert analyze("Hi, how many servers do you run?", RULES).spin == "situation"
+    assert analyze("Thanks, what goes wrong with the routing?", RULES).spin == "problem"
+    assert analyze("您好,目前贵公司的排线是怎么做的?", RULES).spin == "situation"
+
+
+def test_small_talk_and_greetings_stay_null() -> None:
+    assert analyze("Hi Mark, how are you?", RULES).spin is None
+    assert analyze("Hi there!", RULES).spin is None
+
+
+def test_punctuation_alone_asks_nothing() -> None:
+    for text in ("?", "???!!!...", "?!。,…"):
+        c = analyze(text, RULES)
+        assert c.spin is None and c.question is None and "multiple_questions" not in c.flags
+
+
+def test_patterns_follow_the_written_language_and_the_tip_the_session() -> None:
+    text = "Hi, this is Ann from Acme. We help plants cut downtime. Could I have two minutes?"
+    c = analyze(text, RULES, language="zh", opener=True)
+    assert c.opener is not None and c.opener.introduced_self and c.opener.asked_for_time
+    assert c.language == "zh" and any("\u4e00" <= ch <= "\u9fff" for ch in c.tip)
