@@ -13,10 +13,10 @@ import string
 from pathlib import Path
 from typing import Any, Literal, get_args
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app.playbook.errors import PlaybookError
+from app.playbook.files import read_yaml
 from app.playbook.persona import FactKind, Language, Personality
 
 FILE = "customer.yaml"
@@ -207,12 +207,7 @@ def _check_placeholders(rules: CustomerRules) -> tuple[str, str] | None:
 
 def load(dir: Path) -> CustomerRules:
     path = dir / FILE
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
+    data: Any = read_yaml(path)
     if not isinstance(data, dict):
         raise PlaybookError(str(path), "(root)", "must be a mapping")
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from app.playbook import coaching, customer, needs, prep, prep_templates, scoring
 from app.playbook.errors import PlaybookError
+from app.playbook.files import first_error, read_yaml
 from app.playbook.persona import Persona
 
 
@@ -23,20 +23,6 @@ class Playbook(BaseModel):
     scoring: scoring.ScoringRubric
     prep: prep.PrepRules
     prep_templates: prep_templates.PrepTemplates
-
-
-def first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    return ".".join(str(p) for p in err["loc"]) or "(root)", err["msg"]
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
 
 
 def parse_persona(data: Any, source: str) -> Persona:

@@ -11,10 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.playbook.errors import PlaybookError
+from app.playbook.files import load_section, parse_section
 from app.playbook.persona import Language, Priority
 
 Level = Literal["high", "medium", "low"]
@@ -134,27 +133,9 @@ class NeedsRules(_Strict):
         return next((t for t in self.need_types if t.id == type_id), None)
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    return ".".join(str(p) for p in err["loc"]) or "(root)", err["msg"]
-
-
 def parse(data: Any, source: str) -> NeedsRules:
-    if not isinstance(data, dict):
-        raise PlaybookError(source, "(root)", "must be a mapping")
-    try:
-        return NeedsRules.model_validate(data)
-    except ValidationError as exc:
-        field, problem = _first_error(exc)
-        raise PlaybookError(source, field, problem) from exc
+    return parse_section(NeedsRules, data, source)
 
 
 def load(dir: Path) -> NeedsRules:
-    path = dir / FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
-    return parse(data, str(path))
+    return load_section(NeedsRules, dir / FILE)

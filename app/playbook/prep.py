@@ -9,12 +9,11 @@ say where a total becomes high (>= 80 by default) or medium (>= 60) potential.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.playbook.errors import PlaybookError
+from app.playbook.files import load_section
 from app.playbook.persona import Language
 
 FILE = "prep.yaml"
@@ -84,18 +83,4 @@ class PrepRules(BaseModel):
 
 def load(dir: Path) -> PrepRules:
     """Read and validate playbook/prep.yaml under the playbook folder `dir`."""
-    path = dir / FILE
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
-    if not isinstance(data, dict):
-        raise PlaybookError(str(path), "(root)", "must be a mapping")
-    try:
-        return PrepRules.model_validate(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or "(root)"
-        raise PlaybookError(str(path), field, err["msg"]) from exc
+    return load_section(PrepRules, dir / FILE)

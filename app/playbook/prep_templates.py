@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from app.playbook.errors import PlaybookError
+from app.playbook.files import load_section
 from app.playbook.persona import DecisionRole, Personality
 
 FILE = Path("prep") / "templates.yaml"
@@ -36,11 +36,4 @@ class PrepTemplates(BaseModel):
 
 
 def load(dir: Path) -> PrepTemplates:
-    from app.playbook.loader import first_error, read_yaml
-
-    path = dir / FILE
-    try:
-        return PrepTemplates.model_validate(read_yaml(path))
-    except ValidationError as exc:
-        field, problem = first_error(exc)
-        raise PlaybookError(str(path), field, problem) from exc
+    return load_section(PrepTemplates, dir / FILE)

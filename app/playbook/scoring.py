@@ -12,11 +12,10 @@ import string
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.coach.schemas import Scenario
-from app.playbook.errors import PlaybookError
+from app.playbook.files import load_section, parse_section
 from app.playbook.persona import Language
 
 FILE = "scoring.yaml"
@@ -159,27 +158,9 @@ class ScoringRubric(_Strict):
         return "poor"
 
 
-def _first_error(exc: ValidationError) -> tuple[str, str]:
-    err = exc.errors()[0]
-    return ".".join(str(p) for p in err["loc"]) or "(root)", err["msg"]
-
-
 def parse(data: Any, source: str) -> ScoringRubric:
-    if not isinstance(data, dict):
-        raise PlaybookError(source, "(root)", "must be a mapping")
-    try:
-        return ScoringRubric.model_validate(data)
-    except ValidationError as exc:
-        field, problem = _first_error(exc)
-        raise PlaybookError(source, field, problem) from exc
+    return parse_section(ScoringRubric, data, source)
 
 
 def load(dir: Path) -> ScoringRubric:
-    path = dir / FILE
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
-    return parse(data, str(path))
+    return load_section(ScoringRubric, dir / FILE)
