@@ -28,10 +28,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from app.playbook.errors import PlaybookError
+from app.playbook.files import read_yaml
 from app.playbook.persona import Language
 
 FOLDER = "coach"
@@ -310,15 +310,6 @@ SECTIONS: dict[str, str] = {
 }
 
 
-def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise PlaybookError(str(path), "(file)", f"not valid YAML: {exc}") from exc
-    except OSError as exc:
-        raise PlaybookError(str(path), "(file)", f"cannot read: {exc.strerror}") from exc
-
-
 class _Scenarios(_Strict):
     scenarios: dict[Literal["cold_call", "discovery"], ScenarioRules]
 
@@ -397,7 +388,7 @@ def load(dir: Path) -> CoachRules:
         path = folder / file
         if not path.is_file():
             raise PlaybookError(str(path), "(file)", "missing")
-        data = _read(path)
+        data = read_yaml(path)
         if not isinstance(data, dict):
             raise PlaybookError(str(path), "(root)", "must be a mapping")
         parts[name] = _section(name, data, path)

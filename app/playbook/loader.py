@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from app.playbook import coaching, customer, needs, prep, prep_templates, scoring
 from app.playbook.errors import PlaybookError
-from app.playbook.files import first_error, read_yaml
+from app.playbook.files import load_section
 from app.playbook.persona import Persona
 
 
@@ -25,20 +24,10 @@ class Playbook(BaseModel):
     prep_templates: prep_templates.PrepTemplates
 
 
-def parse_persona(data: Any, source: str) -> Persona:
-    if not isinstance(data, dict):
-        raise PlaybookError(source, "(root)", "a persona must be a mapping")
-    try:
-        return Persona.model_validate(data)
-    except ValidationError as exc:
-        field, problem = first_error(exc)
-        raise PlaybookError(source, field, problem) from exc
-
-
 def load_personas(dir: Path) -> dict[str, Persona]:
     personas: dict[str, Persona] = {}
     for path in sorted((dir / "personas").glob("*.y*ml")):
-        persona = parse_persona(read_yaml(path), str(path))
+        persona = load_section(Persona, path)
         if persona.id in personas:
             raise PlaybookError(str(path), "id", f"duplicate persona id {persona.id!r}")
         personas[persona.id] = persona
