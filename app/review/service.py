@@ -12,7 +12,7 @@ from app.errors import AppError
 from app.review.models import Comment
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
-from app.roleplay.schemas import CommentOut
+from app.roleplay.schemas import CommentOut, SessionQuery
 
 
 async def comments(db: AsyncSession, *, session_id: str) -> list[CommentOut]:
@@ -46,7 +46,9 @@ async def add_comment(
 
 async def team_overview(db: AsyncSession, *, user: User) -> list[dict[str, Any]]:
     """Per rep: sessions, finished sessions, average score, SPIN mix and scores in time order."""
-    rows = await roleplay_repository.list_visible(db, user=user, order="created_at", limit=10_000)
+    rows = await roleplay_repository.list_visible(
+        db, user=user, query=SessionQuery(order="created_at"), limit=10_000
+    )
     reps: dict[str, dict[str, Any]] = {}
     for session, rep in rows:
         entry = reps.setdefault(

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -13,7 +12,7 @@ from app.needs import service as needs_service
 from app.review import service as review_service
 from app.roleplay import repository, service, sse
 from app.roleplay.models import PracticeSession
-from app.roleplay.schemas import SessionCreate, SessionOut, TurnCreate, TurnResult
+from app.roleplay.schemas import SessionCreate, SessionOut, SessionQuery, TurnCreate, TurnResult
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -60,32 +59,12 @@ async def create_session(
 async def list_sessions(
     db: SessionDep,
     user: CurrentUser,
-    rep: str | None = None,
-    persona_id: str | None = None,
-    scenario: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    min_score: float | None = None,
-    max_score: float | None = None,
-    order: Annotated[str, Query(pattern=r"^-?(created_at|score|rep|persona)$")] = "-created_at",
+    query: Annotated[SessionQuery, Query()],
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SessionOut]:
     """Sessions visible to the caller: a rep's own, a trainer's team's, all for admins."""
-    rows = await repository.list_visible(
-        db,
-        user=user,
-        rep=rep,
-        persona_id=persona_id,
-        scenario=scenario,
-        since=since,
-        until=until,
-        min_score=min_score,
-        max_score=max_score,
-        order=order,
-        limit=limit,
-        offset=offset,
-    )
+    rows = await repository.list_visible(db, user=user, query=query, limit=limit, offset=offset)
     return [session_out(s, name) for s, name in rows]
 
 

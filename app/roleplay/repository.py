@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.models import User
 from app.review.models import Comment
 from app.roleplay.models import PracticeSession, Turn
+from app.roleplay.schemas import SessionQuery
 
 
 def visible_to(user: User) -> Select[PracticeSession, str]:
@@ -34,41 +34,34 @@ async def list_visible(
     db: AsyncSession,
     *,
     user: User,
-    rep: str | None = None,
-    persona_id: str | None = None,
-    scenario: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    min_score: float | None = None,
-    max_score: float | None = None,
-    order: str = "-created_at",
+    query: SessionQuery | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[tuple[PracticeSession, str]]:
+    q = query or SessionQuery()
     stmt = visible_to(user)
-    if rep:
-        stmt = stmt.where(User.username == rep)
-    if persona_id:
-        stmt = stmt.where(PracticeSession.persona_id == persona_id)
-    if scenario:
-        stmt = stmt.where(PracticeSession.scenario == scenario)
-    if since:
-        stmt = stmt.where(PracticeSession.created_at >= since)
-    if until:
-        stmt = stmt.where(PracticeSession.created_at <= until)
-    if min_score is not None:
-        stmt = stmt.where(PracticeSession.total_score >= min_score)
-    if max_score is not None:
-        stmt = stmt.where(PracticeSession.total_score <= max_score)
+    if q.rep:
+        stmt = stmt.where(User.username == q.rep)
+    if q.persona_id:
+        stmt = stmt.where(PracticeSession.persona_id == q.persona_id)
+    if q.scenario:
+        stmt = stmt.where(PracticeSession.scenario == q.scenario)
+    if q.since:
+        stmt = stmt.where(PracticeSession.created_at >= q.since)
+    if q.until:
+        stmt = stmt.where(PracticeSession.created_at <= q.until)
+    if q.min_score is not None:
+        stmt = stmt.where(PracticeSession.total_score >= q.min_score)
+    if q.max_score is not None:
+        stmt = stmt.where(PracticeSession.total_score <= q.max_score)
     column: Any = {
         "created_at": PracticeSession.created_at,
         "score": PracticeSession.total_score,
         "rep": User.username,
         "persona": PracticeSession.persona_id,
-    }.get(order.lstrip("-"), PracticeSession.created_at)
-    stmt = stmt.order_by(
-        column.desc() if order.startswith("-") else column.asc(), PracticeSession.id
-    )
+    }.get(q.order.lstrip("-"), PracticeSession.created_at)
+    direction = column.desc() if q.order.startswith("-") else column.asc()
+    stmt = stmt.order_by(direction, PracticeSession.id)
     return [(r[0], r[1]) for r in (await db.execute(stmt.limit(limit).offset(offset))).all()]
 
 

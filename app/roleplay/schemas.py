@@ -13,6 +13,19 @@ class SessionCreate(BaseModel):
     scenario: Scenario = "discovery"
 
 
+class SessionQuery(BaseModel):
+    """Filters and order for listing sessions (the API's query string, the review page's form)."""
+
+    rep: str | None = None
+    persona_id: str | None = None
+    scenario: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    min_score: float | None = None
+    max_score: float | None = None
+    order: str = Field("-created_at", pattern=r"^-?(created_at|score|rep|persona)$")
+
+
 class TurnCreate(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
 

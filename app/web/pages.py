@@ -31,7 +31,7 @@ from app.review import service as review_service
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
 from app.roleplay.models import PracticeSession, Turn
-from app.roleplay.schemas import CommentOut
+from app.roleplay.schemas import CommentOut, SessionQuery
 from app.web import charts, progress
 from app.web.catalogue import Translator, as_language
 from app.web.security import (
@@ -85,34 +85,23 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def error_page(
+    request: Request, user: User | None, status_code: int, title_key: str, body_key: str
+) -> HTMLResponse:
+    context = {"title_key": title_key, "body_key": body_key}
+    return render(request, "error.html", context, user=user, status_code=status_code)
+
+
 def csrf_refused(request: Request, user: User | None) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        {"title_key": "error.forbidden.title", "body_key": "error.csrf"},
-        user=user,
-        status_code=403,
-    )
+    return error_page(request, user, 403, "error.forbidden.title", "error.csrf")
 
 
 def not_found(request: Request, user: User) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        {"title_key": "error.not_found.title", "body_key": "error.not_found.body"},
-        user=user,
-        status_code=404,
-    )
+    return error_page(request, user, 404, "error.not_found.title", "error.not_found.body")
 
 
 def trainers_only(request: Request, user: User) -> HTMLResponse:
-    return render(
-        request,
-        "error.html",
-        {"title_key": "error.forbidden.title", "body_key": "error.forbidden.body"},
-        user=user,
-        status_code=403,
-    )
+    return error_page(request, user, 403, "error.forbidden.title", "error.forbidden.body")
 
 
 # --- signing in and out, the language switch ------------------------------------------------
@@ -194,7 +183,9 @@ async def start_page(
         own.add(persona.id)
     if not playbook.personas:
         own = set()
-    recent = await roleplay_repository.list_visible(db, user=user, rep=user.username, limit=8)
+    recent = await roleplay_repository.list_visible(
+        db, user=user, query=SessionQuery(rep=user.username), limit=8
+    )
     scenario = request.query_params.get("scenario")
     return render(
         request,
@@ -418,17 +409,17 @@ class SessionFilters:
             return "descending"
         return "none"
 
-    def repository_args(self) -> dict[str, Any]:
-        return {
-            "rep": self.rep or None,
-            "persona_id": self.persona_id or None,
-            "scenario": self.scenario or None,
-            "since": _day_start(self.since),
-            "until": _day_end(self.until),
-            "min_score": _number(self.min_score),
-            "max_score": _number(self.max_score),
-            "order": self.order,
-        }
+    def session_query(self) -> SessionQuery:
+        return SessionQuery(
+            rep=self.rep or None,
+            persona_id=self.persona_id or None,
+            scenario=self.scenario or None,
+            since=_day_start(self.since),
+            until=_day_end(self.until),
+            min_score=_number(self.min_score),
+            max_score=_number(self.max_score),
+            order=self.order,
+        )
 
 
 def _day(value: str) -> date | None:
@@ -467,9 +458,11 @@ async def review_list(
         return trainers_only(request, user)
     filters = SessionFilters.from_query(dict(request.query_params))
     rows = await roleplay_repository.list_visible(
-        db, user=user, limit=200, **filters.repository_args()
+        db, user=user, query=filters.session_query(), limit=200
     )
-    everyone = await roleplay_repository.list_visible(db, user=user, order="rep", limit=1000)
+    everyone = await roleplay_repository.list_visible(
+        db, user=user, query=SessionQuery(order="rep"), limit=1000
+    )
     personas = await persona_service.list_personas(db, playbook, user=user)
     return render(
         request,

@@ -243,3 +243,18 @@ async def test_blank_turns_and_huge_offsets_are_422(
         assert r.status_code == 422 and "detail" in r.json()
     r = await client.get("/api/v1/sessions", params={"offset": 2**63}, headers=rep.headers)
     assert r.status_code == 422
+
+
+async def test_session_list_filters_and_sorts(client: httpx.AsyncClient, rep: Account) -> None:
+    cold = await start(client, rep, scenario="cold_call")
+    disc = await start(client, rep, scenario="discovery")
+    r = await client.get("/api/v1/sessions", params={"scenario": "cold_call"}, headers=rep.headers)
+    assert [s["id"] for s in r.json()] == [cold]
+    r = await client.get("/api/v1/sessions", params={"order": "created_at"}, headers=rep.headers)
+    assert [s["id"] for s in r.json()] == [cold, disc]
+    r = await client.get(
+        "/api/v1/sessions", params={"order": "-created_at", "limit": 1}, headers=rep.headers
+    )
+    assert [s["id"] for s in r.json()] == [disc]
+    r = await client.get("/api/v1/sessions", params={"order": "password"}, headers=rep.headers)
+    assert r.status_code == 422
