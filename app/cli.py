@@ -88,9 +88,13 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth import service
     from app.errors import AppError
 
-    password = os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(
-        f"password for {args.name}: "
-    )
+    try:
+        password = os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(
+            f"password for {args.name}: "
+        )
+    except EOFError:
+        print("error: no password: set SALESCOACH_PASSWORD or run in a terminal", file=sys.stderr)
+        return 1
 
     async def work(db: object) -> None:
         from sqlalchemy.ext.asyncio import AsyncSession

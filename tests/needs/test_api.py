@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -108,3 +109,20 @@ async def test_hang_up_ends_the_session_and_saves_records(
     assert session["status"] == "ended" and session["scorecard"] is not None
     assert session["needs_record"]["needs"] == []
     assert (await turn(client, rep, sid, "Hello?")).status_code == 409
+
+
+async def test_finish_and_a_turn_at_once_never_leave_a_turn_outside_the_records(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    for _ in range(3):
+        sid = await start(client, rep, "chen-logistics")
+        await turn(client, rep, sid, GOOD_ZH[0])
+        sent, finished = await asyncio.gather(
+            turn(client, rep, sid, GOOD_ZH[1]),
+            client.post(f"/api/v1/sessions/{sid}/finish", headers=rep.headers),
+        )
+        assert sent.status_code in (200, 409) and finished.status_code == 200
+        session = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
+        export = await client.get(f"/api/v1/sessions/{sid}/export", headers=rep.headers)
+        assert len(json.loads(export.text)["turns"]) == len(session["turns"])
+        assert len(session["turns"]) == (4 if sent.status_code == 200 else 2)

@@ -57,3 +57,17 @@ def test_playbook_check_ok_and_error_names_file_and_field(
     assert main(["playbook", "check", str(broken)]) == 1
     err = capsys.readouterr().err
     assert persona.name in err and "personality" in err
+
+
+def test_user_add_without_a_password_source_exits_1(env: dict[str, str]) -> None:
+    del env["SALESCOACH_PASSWORD"]
+    assert run(["db", "upgrade"], env).returncode == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "user", "add", "kim", "--role", "rep"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 1 and "SALESCOACH_PASSWORD" in result.stderr
