@@ -81,7 +81,7 @@ async def get_current_user(
             if not expected or not hmac.compare_digest(sent, expected):
                 raise AppError("missing or wrong CSRF token", 403)
     if user is None:
-        raise AppError("not authenticated", 401)
+        raise AppError("not authenticated", 401, {"WWW-Authenticate": "Bearer"})
     return user
 
 

@@ -18,9 +18,12 @@ class AppError(Exception):
 
     status_code = 400
 
-    def __init__(self, detail: Any, status_code: int | None = None) -> None:
+    def __init__(
+        self, detail: Any, status_code: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(str(detail))
         self.detail = detail
+        self.headers = headers
         if status_code is not None:
             self.status_code = status_code
 
@@ -46,7 +49,9 @@ class UpstreamError(AppError):
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -33,7 +33,7 @@ async def login(
     """Exchange a username and password for a bearer token."""
     user = await service.authenticate(db, username=form.username, password=form.password)
     if user is None:
-        raise AppError("wrong username or password", 401)
+        raise AppError("wrong username or password", 401, {"WWW-Authenticate": "Bearer"})
     return Token(
         access_token=create_token(user.id, user.role, settings.secret_key, settings.token_minutes)
     )

@@ -47,6 +47,7 @@ async def test_every_api_route_but_token_needs_a_token(app, client: httpx.AsyncC
         url = path.replace("{session_id}", "x").replace("{persona_id}", "x")
         r = await client.request(method, url)
         assert r.status_code == 401, (method, path, r.status_code)
+        assert r.headers["www-authenticate"] == "Bearer"
         assert "detail" in r.json()
 
 
