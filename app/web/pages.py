@@ -590,6 +590,9 @@ async def _personas_view(
     )
 
 
+PERSONA_MAX_CHARS = 50_000
+
+
 def parse_persona_source(source: str, t: Translator) -> tuple[Any, list[str]]:
     """The pasted text as data (JSON first, then YAML), or the errors to show."""
     try:
@@ -604,6 +607,10 @@ def parse_persona_source(source: str, t: Translator) -> tuple[Any, list[str]]:
         return None, [t("personas.parse_error", problem="nested too deeply")]
     if not isinstance(data, dict):
         return None, [t("personas.not_object")]
+    # YAML aliases can expand a small paste into a huge persona that every rep would download.
+    size = len(json.dumps(data, ensure_ascii=False, default=str))
+    if size > PERSONA_MAX_CHARS:
+        return None, [t("personas.too_large", size=size, limit=PERSONA_MAX_CHARS)]
     return data, []
 
 

@@ -101,3 +101,19 @@ def test_spin_mix_segments_fill_the_bar_in_proportion() -> None:
     segments = charts.spin_mix({"situation": 3, "none": 1}, width=100)
     assert [(s.spin, s.width) for s in segments] == [("situation", 75.0), ("none", 25.0)]
     assert segments[1].x == 75.0
+
+
+def test_pasted_persona_parsing_refuses_alias_bombs_and_deep_nesting() -> None:
+    from app.web.pages import parse_persona_source
+
+    t = Translator("en")
+    levels = ["a: &a ['xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx']"]
+    for i, name in enumerate("bcdefg"):
+        prev = "a" if i == 0 else "bcdefg"[i - 1]
+        levels.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    data, errors = parse_persona_source("\n".join(levels) + "\nid: x\n", t)
+    assert data is None and "too large" in errors[0]
+    data, errors = parse_persona_source("[" * 50_000, t)
+    assert data is None and errors
+    data, errors = parse_persona_source("id: ok\nname: Sam\n", t)
+    assert data == {"id": "ok", "name": "Sam"} and errors == []
