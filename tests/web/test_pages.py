@@ -389,3 +389,29 @@ async def test_a_reps_own_practice_persona_comes_first_and_is_marked(
     client.cookies.clear()
     await sign_in(client, other_rep)
     assert own_id not in (await client.get("/")).text
+
+
+async def test_odd_review_filters_and_comment_seqs_do_not_break_pages(
+    client: httpx.AsyncClient, rep: Account, trainer: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client)
+    await api_turn(client, session_id, "How do you plan your releases today?")
+    client.cookies.clear()
+    await sign_in(client, trainer)
+    for params in (
+        {"until": "9999-12-31"},
+        {"since": "0001-01-01"},
+        {"min_score": "nan"},
+        {"max_score": "inf"},
+        {"order": "password"},
+    ):
+        r = await client.get("/review", params=params)
+        assert r.status_code == 200, params
+    r = await client.post(
+        f"/review/sessions/{session_id}/comments",
+        data={"text": "General note.", "turn_seq": "²", "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303
+    comments = (await client.get(f"/api/v1/sessions/{session_id}/comments")).json()
+    assert [(c["turn_seq"], c["text"]) for c in comments] == [(None, "General note.")]
