@@ -7,7 +7,7 @@ How a turn is read (all word lists and thresholds come from playbook/coach/):
 3. Each question sentence is scored against the SPIN types' cue groups and counter-groups,
    and against "none" through the non-SPIN signals it shows (small talk, asking for time,
    a next step, a pitch...). The turn's SPIN type is that of its best-scoring SPIN question;
-   a question no cue speaks for is a situation question.
+   a question no cue speaks for is a situation question, unless it sits beside small talk.
 4. Openness is read from the last clause of each question that carries an openness cue.
 5. Signals, flags, the opener checks and one tip (by the playbook's priority) follow.
 """
@@ -183,6 +183,10 @@ def analyze(
     ]
     questions = [s for s in sentences if s.is_question]
     spin_questions = [q for q in questions if q.spin is not None]
+    if any("small_talk" in q.shown for q in questions):
+        # A question no cue speaks for, asked beside small talk, follows it ("How was the
+        # weekend? Get up to anything fun?"): it is not taken as a situation question.
+        spin_questions = [q for q in spin_questions if q.score > 0]
     spin = max(spin_questions, key=lambda q: q.score).spin if spin_questions else None
     question: Openness | None = None
     if questions:
