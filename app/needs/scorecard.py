@@ -168,7 +168,9 @@ def _spin_order(s: Session, c: RubricCriterion) -> Outcome:
     fraction = (total - len(jumped)) / counted
     evidence = jumped if jumped else [t.seq for t, _ in questions]
     return Outcome(
-        fraction, evidence[:EVIDENCE_LIMIT], {"out_of_order": len(jumped), "total": total}
+        fraction,
+        evidence[:EVIDENCE_LIMIT],
+        {"out_of_order": len(jumped), "total": total, "min_questions": c.params["min_questions"]},
     )
 
 

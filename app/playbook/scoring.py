@@ -53,7 +53,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "opener": frozenset({"passed", "missing", "seconds"}),
     "rapport": frozenset({"first_business"}),
     "spin_coverage": frozenset({"asked", "missing"}),
-    "spin_order": frozenset({"out_of_order", "total"}),
+    "spin_order": frozenset({"out_of_order", "total", "min_questions"}),
     "implication_depth": frozenset({"count", "target", "revealed"}),
     "open_questions": frozenset({"ratio", "open", "closed"}),
     "talk_ratio": frozenset({"ratio"}),
