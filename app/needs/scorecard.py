@@ -176,12 +176,14 @@ def _spin_order(s: Session, c: RubricCriterion) -> Outcome:
 
 def _implication_depth(s: Session, c: RubricCriterion) -> Outcome:
     asked = [t.seq for t, spin in s.spin_questions() if spin == "implication"]
+    # Only questions about a pain the customer has already named enlarge it.
+    grounded = [seq for seq in asked if s.revealed_before(seq, "problem")]
     revealed = [d.turn_seq for d in s.found if d.kind == "implication"]
     target = c.params["target_questions"]
     return Outcome(
-        min(1.0, len(asked) / target) if target > 0 else 1.0,
+        min(1.0, len(grounded) / target) if target > 0 else 1.0,
         sorted(set(asked + revealed))[:EVIDENCE_LIMIT],
-        {"count": len(asked), "target": f"{target:g}", "revealed": len(revealed)},
+        {"count": len(grounded), "target": f"{target:g}", "revealed": len(revealed)},
     )
 
 
