@@ -27,6 +27,7 @@ from app.coach.schemas import (
     Signals,
     SpinType,
 )
+from app.coach.text import halfwidth
 from app.playbook.coaching import SPIN_KINDS, CoachRules, Patterns, SignalName
 from app.playbook.persona import Language
 
@@ -56,6 +57,7 @@ def estimated_seconds(text: str, rules: CoachRules) -> float:
 
 def check_opener(text: str, rules: CoachRules, language: Language) -> OpenerCheck:
     """The five checks of the 30-second opener (SPIN.md), with the estimated speaking time."""
+    text = halfwidth(text)
     cues = rules.opener.checks
     seconds = estimated_seconds(text, rules)
     return OpenerCheck(
@@ -172,6 +174,7 @@ def analyze(
     opener: bool = False,
 ) -> Coaching:
     """Coach one rep utterance: SPIN type, openness, signals, flags, opener checks and a tip."""
+    text = halfwidth(text)
     # Patterns follow the language the rep actually wrote; the tip, the session's language.
     lang: Language = detect_language(text)
     tip_lang: Language = language or lang

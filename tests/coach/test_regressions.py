@@ -32,3 +32,24 @@ def test_patterns_follow_the_written_language_and_the_tip_the_session() -> None:
     c = analyze(text, RULES, language="zh", opener=True)
     assert c.opener is not None and c.opener.introduced_self and c.opener.asked_for_time
     assert c.language == "zh" and any("\u4e00" <= ch <= "\u9fff" for ch in c.tip)
+
+
+def test_full_width_punctuation_reads_like_ascii() -> None:
+    import yaml
+
+    from app.coach.text import halfwidth
+
+    data = yaml.safe_load(
+        (Path(__file__).resolve().parents[2] / "data/labelled/utterances_zh.yaml").read_text(
+            "utf-8"
+        )
+    )
+    widen = str.maketrans({"?": "？", ",": "，", "!": "！", ":": "：", ";": "；"})
+    assert halfwidth("您好，请问？（１２３）") == "您好,请问?(123)"
+    for item in data["items"]:
+        ascii_form = analyze(item["text"], RULES, language="zh")
+        full_width = analyze(item["text"].translate(widen), RULES, language="zh")
+        assert (full_width.spin, full_width.question) == (ascii_form.spin, ascii_form.question)
+    opener = "您好，我是云智科技的李明，专注物流调度。了解到贵公司排线慢，想跟您聊两分钟，方便吗？"
+    check = analyze(opener, RULES, opener=True).opener
+    assert check is not None and check.asked_for_time and check.introduced_self
