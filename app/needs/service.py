@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from langchain_core.language_models import BaseChatModel
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -100,6 +101,17 @@ async def finish(
     session.total_score = card.total
     await db.flush()
     return card, record
+
+
+def finisher(
+    playbook: Playbook, chat_model: BaseChatModel | None
+) -> Callable[[AsyncSession, PracticeSession], Awaitable[None]]:
+    """What a turn calls when the customer ends the call: save the records."""
+
+    async def save_records(db: AsyncSession, session: PracticeSession) -> None:
+        await finish(db, playbook, session, chat_model)
+
+    return save_records
 
 
 async def export_bundle(

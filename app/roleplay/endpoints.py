@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.deps import CurrentUser, PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
 from app.errors import AppError
@@ -101,11 +100,6 @@ async def post_turn(
     session, _ = await service.get_session(db, user=user, session_id=session_id)
     service.ensure_own_active(session, user)
     await db.commit()  # release the request's connection before the turn takes the lock
-    chat_model = request.app.state.chat_model
-
-    async def save_records(db: AsyncSession, ended: PracticeSession) -> None:
-        await needs_service.finish(db, playbook, ended, chat_model)
-
     events = service.run_turn(
         maker,
         playbook,
@@ -113,7 +107,7 @@ async def post_turn(
         user=user,
         session_id=session_id,
         text=body.text,
-        on_ended=save_records,
+        on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
     )
     if "text/event-stream" in accept:
         return StreamingResponse(

@@ -292,12 +292,9 @@ async def send_turn_without_script(
     if session is None:
         return not_found(request, user)
     await db.commit()  # the turn takes the session lock with its own DB sessions
-    if text.strip() and session.status == "active":
-        chat_model = request.app.state.chat_model
-
-        async def save_records(db: Any, ended: PracticeSession) -> None:
-            await needs_service.finish(db, playbook, ended, chat_model)
-
+    if session.status != "active":
+        return redirect(f"/practice/{session_id}/summary")
+    if text.strip():
         try:
             async for _ in roleplay_service.run_turn(
                 maker,
@@ -306,7 +303,7 @@ async def send_turn_without_script(
                 user=user,
                 session_id=session_id,
                 text=text.strip(),
-                on_ended=save_records,
+                on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
             ):
                 pass
         except AppError:

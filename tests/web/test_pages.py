@@ -415,3 +415,18 @@ async def test_odd_review_filters_and_comment_seqs_do_not_break_pages(
     assert r.status_code == 303
     comments = (await client.get(f"/api/v1/sessions/{session_id}/comments")).json()
     assert [(c["turn_seq"], c["text"]) for c in comments] == [(None, "General note.")]
+
+
+async def test_a_form_turn_to_an_ended_session_opens_its_summary(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client)
+    await client.post(f"/practice/{session_id}/finish", data={"csrf_token": form_token(client)})
+    r = await client.post(
+        f"/practice/{session_id}/turns",
+        data={"text": "Are you still there?", "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/practice/{session_id}/summary"
+    turns = (await client.get(f"/api/v1/sessions/{session_id}")).json()["turns"]
+    assert turns == []
