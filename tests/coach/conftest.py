@@ -18,16 +18,28 @@ def rules() -> CoachRules:
     return load(PLAYBOOK)
 
 
+def _files(kind: str) -> list[Path]:
+    return sorted(
+        p for p in LABELLED.glob("*.yaml") if ("openers" in p.name) == (kind == "openers")
+    )
+
+
 def labelled_utterances() -> list[dict[str, Any]]:
-    """Every labelled rep utterance, each with its language and split (dev or holdout)."""
+    """Every labelled rep utterance (the first set and the blind batches written without seeing
+    the rules), each with its language and split (dev or holdout)."""
     items: list[dict[str, Any]] = []
-    for lang in ("zh", "en"):
-        data = yaml.safe_load((LABELLED / f"utterances_{lang}.yaml").read_text(encoding="utf-8"))
+    for path in _files("utterances"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for item in data["items"]:
-            items.append({"language": lang, "split": "dev", **item})
+            items.append(
+                {"language": data["language"], "split": "dev", "source": path.name, **item}
+            )
     return items
 
 
 def labelled_openers() -> list[dict[str, Any]]:
-    data = yaml.safe_load((LABELLED / "openers.yaml").read_text(encoding="utf-8"))
-    return [{"split": "dev", **item} for item in data["items"]]
+    items: list[dict[str, Any]] = []
+    for path in _files("openers"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        items.extend({"split": "dev", "source": path.name, **item} for item in data["items"])
+    return items
