@@ -223,6 +223,10 @@ def analyze(
         acknowledgement="acknowledgement" in shown,
         next_step=next_step,
         question_count=len(questions),
+        asks_value=any(
+            q.spin is not None and rules.spin.questions.quantity.found(q.text, lang)
+            for q in questions
+        ),
         estimated_seconds=seconds,
     )
 

@@ -40,6 +40,9 @@ class Signals(BaseModel):
     acknowledgement: bool = False
     next_step: NextStepSignal = Field(default_factory=NextStepSignal)
     question_count: int = 0
+    # A SPIN question asking for one value ("how much did that cost?"): closed by SPIN.md,
+    # yet it invites the customer to give the fact.
+    asks_value: bool = False
     estimated_seconds: float = 0.0
 
 

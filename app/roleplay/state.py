@@ -47,7 +47,9 @@ The rule set, applied to every rep turn in this order:
      persona's order. A closed SPIN question reveals only the kinds in `closed_reveals`
      (situation and problem: the customer confirms and adds that one fact, tersely); a closed
      implication or need-payoff question gets a terse non-answer (`short_answer`, reason
-     `closed_question`), because consequences and value come out only when asked openly.
+     `closed_question`), because consequences and value come out only when asked openly,
+     unless it asks for one value ("how much did that cost you?", coaching
+     `signals.asks_value`): then the customer gives the figure, tersely.
    - a pitch: before any problem is known an objection (`object`, persona objections first,
      then the playbook's, in rotation); after, a guarded interest (`acknowledge`, reason
      `value_point`);
@@ -367,7 +369,7 @@ def decide(
             act, reason = "deflect", why_not
             if why_not in ("no_problem_known", "no_implication_known"):
                 costs.append(pr.costs.unearned_question)
-        elif closed and kind not in rules.closed_reveals:
+        elif closed and kind not in rules.closed_reveals and not signals.asks_value:
             act, reason, terse = "short_answer", "closed_question", True
         else:
             chosen = _best(pool, text, persona.language)

@@ -258,3 +258,19 @@ async def test_session_list_filters_and_sorts(client: httpx.AsyncClient, rep: Ac
     assert [s["id"] for s in r.json()] == [disc]
     r = await client.get("/api/v1/sessions", params={"order": "password"}, headers=rep.headers)
     assert r.status_code == 422
+
+
+async def test_a_how_much_implication_question_gets_the_figure(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep, "chen-logistics")
+    for text in (
+        "陈总您好,最近新开的分拨中心运转得怎么样?",
+        "目前你们的车辆调度是怎么安排的?",
+        "在排线这块,哪些环节让您觉得效率比较低?",
+    ):
+        await turn(client, rep, sid, text)
+    r = await turn(client, rep, sid, "排线出错这件事,上个季度给你们造成的损失有多大?")
+    assert r.json()["rep_turn"]["coaching"]["question"] == "closed"
+    record = (await client.get(f"/api/v1/sessions/{sid}/needs-record", headers=rep.headers)).json()
+    assert [i["turn_seq"] for i in record["implications"]] == [r.json()["customer_turn"]["seq"]]
