@@ -207,11 +207,11 @@ def analyze(
     next_form = next((s.next_form for s in sentences if s.next_form is not None), None)
     next_step = NextStepSignal()
     if next_form is not None:
-        time = sig.next_step.concrete_time.search(text, lang)
+        time = sig.next_step.concrete_time.phrase(text, lang)
         next_step = NextStepSignal(
             proposed=True,
             has_concrete_time=time is not None,
-            time_text=time.group(0) if time is not None else None,
+            time_text=time,
             form=next_form,
         )
 

@@ -126,6 +126,22 @@ class Patterns(_Strict):
         rx = self.compiled[language]
         return rx is not None and rx.search(text) is not None
 
+    def phrase(self, text: str, language: Language, max_gap: int = 6) -> str | None:
+        """The first run of matches no more than `max_gap` characters apart, as one phrase
+        ("Tuesday" and "10am" in "next Tuesday at 10am" give "Tuesday at 10am")."""
+        rx = self.compiled[language]
+        if rx is None:
+            return None
+        start = end = -1
+        for m in rx.finditer(text):
+            if start < 0:
+                start, end = m.start(), m.end()
+            elif m.start() - end <= max_gap:
+                end = max(end, m.end())
+            else:
+                break
+        return text[start:end] if start >= 0 else None
+
 
 class CueGroup(Patterns):
     """Patterns that add `weight` to a SPIN type's score once if any of them matches."""

@@ -130,7 +130,7 @@ def test_next_step_with_concrete_time_and_form(rules: CoachRules) -> None:
     coaching = analyze("您看明天下午3点,我给您打个10分钟电话,方便吗?", rules)
     step = coaching.signals.next_step
     assert step.proposed and step.has_concrete_time and step.form == "call"
-    assert step.time_text == "明天"
+    assert step.time_text == "明天下午3点"
     assert coaching.spin is None and "vague_next_step" not in coaching.flags
 
 

@@ -53,3 +53,14 @@ def test_full_width_punctuation_reads_like_ascii() -> None:
     opener = "您好，我是云智科技的李明，专注物流调度。了解到贵公司排线慢，想跟您聊两分钟，方便吗？"
     check = analyze(opener, RULES, opener=True).opener
     assert check is not None and check.asked_for_time and check.introduced_self
+
+
+def test_next_step_time_is_the_whole_phrase() -> None:
+    cases = {
+        "Could we set up a 30-minute call next Tuesday at 10am to walk through a demo?": "next Tuesday at 10am",
+        "您看下周三下午两点,我们约个视频会议给您演示一下,方便吗?": "下周三下午两点",
+        "明天下午3点给您打个电话可以吗?": "明天下午3点",
+    }
+    for text, phrase in cases.items():
+        step = analyze(text, RULES).signals.next_step
+        assert step.proposed and step.has_concrete_time and step.time_text == phrase
