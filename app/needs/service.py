@@ -19,30 +19,34 @@ from app.playbook.loader import Playbook
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
 from app.roleplay.models import PracticeSession
+from app.roleplay.transcript import TranscriptTurn
 
 log = logging.getLogger("salescoach.needs")
 
 
-async def derive(
-    db: AsyncSession, playbook: Playbook, session: PracticeSession
-) -> tuple[Scorecard, NeedsRecord]:
-    """Score and extract from the transcript as it stands (no LLM, nothing saved)."""
-    turns = roleplay_service.transcript(
+async def transcript(db: AsyncSession, session: PracticeSession) -> list[TranscriptTurn]:
+    return roleplay_service.transcript(
         await roleplay_repository.turns_of(db, session_id=session.id)
     )
+
+
+def derive(
+    playbook: Playbook, session: PracticeSession, turns: list[TranscriptTurn]
+) -> tuple[Scorecard, NeedsRecord]:
+    """Score and extract from the transcript as it stands (pure: no LLM, nothing saved)."""
     persona = roleplay_service.persona_of(session)
-    scenario = session.scenario
-    language = session.language
     record = build_needs_record(
         session.id,
         persona,
-        scenario,
+        session.scenario,
         turns,
         playbook.needs,
-        language,
+        session.language,
         contacted_at=session.created_at,
     )
-    card = score_session(persona, scenario, turns, playbook.scoring, language, rules=playbook.needs)
+    card = score_session(
+        persona, session.scenario, turns, playbook.scoring, session.language, rules=playbook.needs
+    )
     return card, record
 
 
@@ -58,7 +62,7 @@ async def records(
     db: AsyncSession, playbook: Playbook, session: PracticeSession
 ) -> tuple[Scorecard, NeedsRecord]:
     """The saved records of an ended session, or live ones for an active session."""
-    return await stored(db, session.id) or await derive(db, playbook, session)
+    return await stored(db, session.id) or derive(playbook, session, await transcript(db, session))
 
 
 async def finish(
@@ -71,11 +75,11 @@ async def finish(
     saved = await stored(db, session.id)
     if saved is not None:
         return saved
-    card, record = await derive(db, playbook, session)
+    turns = await transcript(db, session)
+    card, record = derive(playbook, session, turns)
     if chat_model is not None:
-        turns = roleplay_service.transcript(
-            await roleplay_repository.turns_of(db, session_id=session.id)
-        )
+        # End the read transaction first: SQLite's write lock must not wait on a model call.
+        await db.commit()
         record = await refine_with_llm(
             record,
             turns,
@@ -117,11 +121,9 @@ def finisher(
 async def export_bundle(
     db: AsyncSession, playbook: Playbook, session: PracticeSession, rep: str
 ) -> SessionExport:
-    card, record = await records(db, playbook, session)
+    turns = await transcript(db, session)
+    card, record = await stored(db, session.id) or derive(playbook, session, turns)
     persona = roleplay_service.persona_of(session)
-    turns = roleplay_service.transcript(
-        await roleplay_repository.turns_of(db, session_id=session.id)
-    )
     return SessionExport(
         session_id=session.id,
         persona_id=session.persona_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -71,3 +72,36 @@ async def test_finish_with_a_failing_model_keeps_the_offline_record(
         mock.post(CHAT_URL).mock(return_value=httpx.Response(500, json={"error": "down"}))
         r = await client.post(f"/api/v1/sessions/{sid}/finish", headers=rep.headers)
     assert r.status_code == 200 and r.json()["needs_record"] == live
+
+
+async def test_other_writes_proceed_while_the_refinement_call_runs(
+    client: httpx.AsyncClient, rep: Account, other_rep: Account, refining_app
+) -> None:
+    sid = await start(client, rep, "chen-logistics")
+    for text in GOOD_ZH:
+        await turn(client, rep, sid, text)
+    called, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_model(request: httpx.Request) -> httpx.Response:
+        called.set()
+        await release.wait()
+        return httpx.Response(500, json={"error": "down"})
+
+    with respx.mock() as mock:
+        mock.post(CHAT_URL).mock(side_effect=slow_model)
+        finishing = asyncio.create_task(
+            client.post(f"/api/v1/sessions/{sid}/finish", headers=rep.headers)
+        )
+        await asyncio.wait_for(called.wait(), 10)
+        # While the model is thinking, another rep's write goes through.
+        other = await asyncio.wait_for(
+            client.post(
+                "/api/v1/sessions",
+                json={"persona_id": "mark-packaging", "scenario": "discovery"},
+                headers=other_rep.headers,
+            ),
+            10,
+        )
+        assert other.status_code == 201 and not finishing.done()
+        release.set()
+        assert (await finishing).status_code == 200
