@@ -560,7 +560,23 @@ async def personas_page(
     """The personas, and a form to add one from YAML or JSON."""
     if not is_trainer(user):
         return trainers_only(request, user)
-    return await _personas_view(request, db, playbook, user, source="", errors=[])
+    source, replacing = "", None
+    edit = request.query_params.get("edit")
+    if edit:
+        try:
+            persona = await persona_service.get_persona(db, playbook, persona_id=edit, user=user)
+        except AppError:
+            return not_found(request, user)
+        data = persona.model_dump(mode="json", exclude_defaults=True)
+        if edit in playbook.personas:
+            # Playbook personas are files; the form starts a copy under a new id.
+            data = {**data, "id": f"{edit}-copy"}
+        else:
+            replacing = edit
+        source = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    return await _personas_view(
+        request, db, playbook, user, source=source, errors=[], replacing=replacing
+    )
 
 
 async def _personas_view(
@@ -571,6 +587,7 @@ async def _personas_view(
     *,
     source: str,
     errors: list[str],
+    replacing: str | None = None,
 ) -> Response:
     personas = await persona_service.list_personas(db, playbook, user=user)
     return render(
@@ -582,6 +599,8 @@ async def _personas_view(
             "source": source,
             "errors": errors,
             "created": request.query_params.get("created"),
+            "updated": request.query_params.get("updated"),
+            "replacing": replacing,
         },
         user=user,
     )
@@ -629,9 +648,11 @@ async def create_persona(
     playbook: PlaybookDep,
     user: PageUser,
     source: Annotated[str, Form(max_length=100_000)] = "",
+    replacing: Annotated[str, Form(max_length=64)] = "",
     csrf_token: Field = "",
 ) -> Response:
-    """Validate the pasted persona; errors are shown beside the form, which keeps the text."""
+    """Validate the pasted persona and create it, or replace the stored one being edited;
+    errors are shown beside the form, which keeps the text."""
     if not csrf_ok(request, csrf_token):
         return csrf_refused(request, user)
     if not is_trainer(user):
@@ -641,12 +662,19 @@ async def create_persona(
     persona: Persona | None = None
     if not errors:
         try:
-            persona = persona_service.validate(data)
-            await persona_service.create_persona(db, playbook, persona=persona, user=user)
+            if replacing:
+                persona = persona_service.validate({**data, "id": replacing})
+                await persona_service.update_persona(db, playbook, persona=persona, user=user)
+            else:
+                persona = persona_service.validate(data)
+                await persona_service.create_persona(db, playbook, persona=persona, user=user)
         except AppError as exc:
             errors = persona_errors(exc.detail)
     if errors or persona is None:
         # 200, not 422: the browser would log a failed document load for a page that worked.
-        return await _personas_view(request, db, playbook, user, source=source, errors=errors)
+        return await _personas_view(
+            request, db, playbook, user, source=source, errors=errors, replacing=replacing or None
+        )
     await db.commit()
-    return redirect(f"/review/personas?created={persona.id}")
+    done = "updated" if replacing else "created"
+    return redirect(f"/review/personas?{done}={persona.id}")

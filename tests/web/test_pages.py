@@ -430,3 +430,29 @@ async def test_a_form_turn_to_an_ended_session_opens_its_summary(
     assert r.status_code == 303 and r.headers["location"] == f"/practice/{session_id}/summary"
     turns = (await client.get(f"/api/v1/sessions/{session_id}")).json()["turns"]
     assert turns == []
+
+
+async def test_trainer_edits_a_stored_persona_and_copies_a_playbook_one(
+    client: httpx.AsyncClient, trainer: Account
+) -> None:
+    await sign_in(client, trainer)
+    good = (
+        "id: nina-hotels\nlanguage: en\nname: Nina Park\ntitle: Operations Director\n"
+        "company: Harbor Hotels\nindustry: Hospitality\n"
+    )
+    await client.post("/review/personas", data={"source": good, "csrf_token": form_token(client)})
+    page = await client.get("/review/personas", params={"edit": "nina-hotels"})
+    assert 'name="replacing" value="nina-hotels"' in page.text and "Harbor Hotels" in page.text
+    edited = good.replace("Nina Park", "Nina Park-Lee")
+    r = await client.post(
+        "/review/personas",
+        data={"source": edited, "replacing": "nina-hotels", "csrf_token": form_token(client)},
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/review/personas?updated=nina-hotels"
+    card = (await client.get("/api/v1/personas/nina-hotels")).json()
+    assert card["name"] == "Nina Park-Lee"
+
+    copy = await client.get("/review/personas", params={"edit": "mark-packaging"})
+    assert "id: mark-packaging-copy" in copy.text and 'name="replacing"' not in copy.text
+    missing = await client.get("/review/personas", params={"edit": "nobody"})
+    assert missing.status_code == 404
