@@ -46,6 +46,12 @@ async def list_personas(db: AsyncSession, playbook: Playbook, *, user: User) -> 
     return own + list(playbook.personas.values()) + shared
 
 
+async def owned_ids(db: AsyncSession, *, user: User) -> set[str]:
+    """The ids of the caller's own practice personas (from pre-meeting prep)."""
+    stmt = select(StoredPersona.id).where(StoredPersona.owner_id == user.id)
+    return set((await db.execute(stmt)).scalars())
+
+
 async def get_persona(
     db: AsyncSession, playbook: Playbook, *, persona_id: str, user: User
 ) -> Persona:

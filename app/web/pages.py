@@ -175,14 +175,7 @@ async def start_page(
 ) -> Response:
     """Persona cards and the scenario choice; the rep's own practice personas first."""
     personas = await persona_service.list_personas(db, playbook, user=user)
-    # list_personas puts the caller's own practice personas before the playbook's.
-    own = set()
-    for persona in personas:
-        if persona.id in playbook.personas:
-            break
-        own.add(persona.id)
-    if not playbook.personas:
-        own = set()
+    own = await persona_service.owned_ids(db, user=user)
     recent = await roleplay_repository.list_visible(
         db, user=user, query=SessionQuery(rep=user.username), limit=8
     )
