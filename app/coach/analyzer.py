@@ -145,9 +145,11 @@ def _classify(
     scores: dict[str, float] = {}
     for kind in SPIN_KINDS:
         t = spin_rules.types[kind]
-        scores[kind] = sum(g.weight for g in t.cues if g.found(sentence, language)) - sum(
-            g.weight for g in t.counter if g.found(sentence, language)
-        )
+        score = sum(g.weight for g in t.cues if g.found(sentence, language))
+        # A type no cue speaks for cannot win, whatever its counter-groups say: skip them.
+        if score > 0:
+            score -= sum(g.weight for g in t.counter if g.found(sentence, language))
+        scores[kind] = score
     weights = spin_rules.non_spin.signal_weights
     # Courtesies ("Hi,", "Thanks,") in front of a question do not make it small talk.
     polite = max((weights[n] for n in shown & COURTESIES if n in weights), default=0.0)
