@@ -9,7 +9,6 @@ from app.deps import CurrentUser, PlaybookDep, SessionDep
 from app.errors import NotFound
 from app.needs import service
 from app.roleplay import service as roleplay_service
-from app.roleplay.locking import turn_lock
 
 router = APIRouter(prefix="/sessions", tags=["needs"])
 
@@ -22,12 +21,9 @@ async def finish(
     session, _ = await roleplay_service.get_session(db, user=user, session_id=session_id)
     if session.rep_id != user.id and user.role != "admin":
         raise NotFound("session not found")
-    # Under the turn lock, so a turn in flight is either in the records or refused after them.
-    await db.commit()  # release the request's transaction (SQLite's write lock) before waiting
-    async with turn_lock(request.app.state.engine, session_id):
-        await db.refresh(session)
-        card, record = await service.finish(db, playbook, session, request.app.state.chat_model)
-        await db.commit()
+    card, record = await service.finish_between_turns(
+        db, request.app.state.engine, playbook, session, request.app.state.chat_model
+    )
     return {
         "scorecard": card.model_dump(mode="json"),
         "needs_record": record.model_dump(mode="json"),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import utcnow
 from app.needs import export as needs_export
@@ -18,6 +18,7 @@ from app.needs.scorecard import score_session
 from app.playbook.loader import Playbook
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
+from app.roleplay.locking import turn_lock
 from app.roleplay.models import PracticeSession
 from app.roleplay.transcript import TranscriptTurn
 
@@ -105,6 +106,24 @@ async def finish(
     session.total_score = card.total
     await db.flush()
     return card, record
+
+
+async def finish_between_turns(
+    db: AsyncSession,
+    engine: AsyncEngine,
+    playbook: Playbook,
+    session: PracticeSession,
+    chat_model: BaseChatModel | None = None,
+) -> tuple[Scorecard, NeedsRecord]:
+    """`finish` under the session's turn lock, so a turn in flight is either in the records or
+    refused after them. Commits: the caller's transaction ends first (SQLite's write lock must
+    not be held while waiting for the lock) and the records are committed before it is freed."""
+    await db.commit()
+    async with turn_lock(engine, session.id):
+        await db.refresh(session)
+        result = await finish(db, playbook, session, chat_model)
+        await db.commit()
+    return result
 
 
 def finisher(

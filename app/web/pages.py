@@ -319,8 +319,9 @@ async def finish_practice(
     session = await own_session(db, user, session_id)
     if session is None:
         return not_found(request, user)
-    await needs_service.finish(db, playbook, session, request.app.state.chat_model)
-    await db.commit()
+    await needs_service.finish_between_turns(
+        db, request.app.state.engine, playbook, session, request.app.state.chat_model
+    )
     return redirect(f"/practice/{session_id}/summary")
 
 
