@@ -32,12 +32,22 @@ class NextStepSignal(BaseModel):
 
 
 class Signals(BaseModel):
-    """What the rep did in this turn, beyond the SPIN label; read by the customer and the scorer."""
+    """What the rep did in this turn, beyond the SPIN label; read by the customer and the scorer.
 
-    pitch: bool = False
+    The behaviours of SPIN.md, judged in the conversation so far (`/coach/analyze` fills what
+    one utterance alone allows). `repeat_of` is the seq of the earlier rep turn asked again.
+    """
+
     small_talk: bool = False
-    value_point: bool = False
     acknowledgement: bool = False
+    summary: bool = False
+    value_point: bool = False
+    pitch: bool = False
+    hard_close: bool = False
+    off_topic: bool = False
+    meta: bool = False
+    goodbye: bool = False
+    repeat_of: int | None = None
     next_step: NextStepSignal = Field(default_factory=NextStepSignal)
     question_count: int = 0
     # A SPIN question asking for one value ("how much did that cost?"): closed by SPIN.md,
