@@ -104,7 +104,7 @@ def test_spin_mix_segments_fill_the_bar_in_proportion() -> None:
 
 
 def test_pasted_persona_parsing_refuses_alias_bombs_and_deep_nesting() -> None:
-    from app.web.pages import parse_persona_source
+    from app.web.personas import parse_persona_source
 
     t = Translator("en")
     levels = ["a: &a ['xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx']"]

@@ -1,0 +1,219 @@
+"""The rep's practice pages: start, chat (the script streams turns through the API's SSE route,
+app/roleplay/sse.py, with the cookie session and the `X-CSRF-Token` header), finish, summary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app.auth.models import User
+from app.deps import PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
+from app.errors import AppError, NotFound
+from app.needs import service as needs_service
+from app.personas import service as persona_service
+from app.review import service as review_service
+from app.roleplay import repository as roleplay_repository
+from app.roleplay import service as roleplay_service
+from app.roleplay.models import PracticeSession
+from app.roleplay.schemas import SessionQuery
+from app.web import charts, progress
+from app.web.catalogue import Translator
+from app.web.common import SCENARIOS, Field, csrf_refused, not_found, redirect, turn_views
+from app.web.security import PageUser, csrf_ok, is_trainer, ui_language
+from app.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def start_page(
+    request: Request, db: SessionDep, playbook: PlaybookDep, user: PageUser
+) -> Response:
+    """Persona cards and the scenario choice; the rep's own practice personas first."""
+    personas = await persona_service.list_personas(db, playbook, user=user)
+    own = await persona_service.owned_ids(db, user=user)
+    recent = await roleplay_repository.list_visible(
+        db, user=user, query=SessionQuery(rep=user.username), limit=8
+    )
+    scenario = request.query_params.get("scenario")
+    return render(
+        request,
+        "start.html",
+        {
+            "personas": personas,
+            "own": own,
+            "recent": [s for s, _ in recent],
+            "scenario": scenario if scenario in SCENARIOS else "discovery",
+        },
+        user=user,
+    )
+
+
+@router.post("/practice")
+async def start_practice(
+    request: Request,
+    db: SessionDep,
+    playbook: PlaybookDep,
+    settings: SettingsDep,
+    user: PageUser,
+    persona_id: Field = "",
+    scenario: Field = "discovery",
+    csrf_token: Field = "",
+) -> Response:
+    """Create a session with the chosen persona and scenario, then open the chat."""
+    if not csrf_ok(request, csrf_token):
+        return csrf_refused(request, user)
+    try:
+        session = await roleplay_service.create_session(
+            db,
+            playbook,
+            user=user,
+            persona_id=persona_id,
+            scenario=scenario if scenario in SCENARIOS else "discovery",  # type: ignore[arg-type]
+            engine=settings.llm,
+        )
+    except NotFound:
+        return not_found(request, user)
+    await db.commit()
+    return redirect(f"/practice/{session.id}")
+
+
+async def own_session(db: SessionDep, user: User, session_id: str) -> PracticeSession | None:
+    """The caller's own session (admins: any); None when it is not theirs to practise."""
+    try:
+        session, _ = await roleplay_service.get_session(db, user=user, session_id=session_id)
+    except NotFound:
+        return None
+    if session.rep_id != user.id and user.role != "admin":
+        return None
+    return session
+
+
+@router.get("/practice/{session_id}", response_class=HTMLResponse)
+async def chat_page(request: Request, session_id: str, db: SessionDep, user: PageUser) -> Response:
+    """The conversation: transcript, coaching, trackers; the script streams new turns."""
+    session = await own_session(db, user, session_id)
+    if session is None:
+        if is_trainer(user):
+            return redirect(f"/review/sessions/{session_id}")
+        return not_found(request, user)
+    turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    coachings = [t.coaching for t in turns if t.speaker == "rep"]
+    state = session.state or {}
+    t = Translator(ui_language(request))
+    script_strings = t.subset(
+        "chat.", "coach.", "spin.", "flag.", "opener.", "patience.", "tracker."
+    )
+    return render(
+        request,
+        "chat.html",
+        {
+            "session": session,
+            "persona": roleplay_service.persona_of(session),
+            "turns": turn_views(turns),
+            "tracker": progress.spin_tracker(coachings),
+            "opener": progress.opener_checklist(coachings),
+            "spin_order": progress.SPIN_ORDER,
+            "opener_checks": progress.OPENER_CHECKS,
+            "patience": state.get("patience"),
+            "max_patience": state.get("max_patience") or state.get("patience"),
+            "script_strings": script_strings,
+        },
+        user=user,
+    )
+
+
+@router.post("/practice/{session_id}/turns")
+async def send_turn_without_script(
+    request: Request,
+    session_id: str,
+    db: SessionDep,
+    maker: SessionMakerDep,
+    playbook: PlaybookDep,
+    user: PageUser,
+    text: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Field = "",
+) -> Response:
+    """The chat form without JavaScript: run the turn whole, then show the page again."""
+    if not csrf_ok(request, csrf_token):
+        return csrf_refused(request, user)
+    session = await own_session(db, user, session_id)
+    if session is None:
+        return not_found(request, user)
+    await db.commit()  # the turn takes the session lock with its own DB sessions
+    if session.status != "active":
+        return redirect(f"/practice/{session_id}/summary")
+    if text.strip():
+        try:
+            async for _ in roleplay_service.run_turn(
+                maker,
+                playbook,
+                request.app.state.customer_engine,
+                user=user,
+                session_id=session_id,
+                text=text.strip(),
+                on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
+            ):
+                pass
+        except AppError:
+            return redirect(f"/practice/{session_id}?failed=1")
+    return redirect(f"/practice/{session_id}#composer")
+
+
+@router.post("/practice/{session_id}/finish")
+async def finish_practice(
+    request: Request,
+    session_id: str,
+    db: SessionDep,
+    playbook: PlaybookDep,
+    user: PageUser,
+    csrf_token: Field = "",
+) -> Response:
+    """End the session, save its scorecard and needs record, and open the summary."""
+    if not csrf_ok(request, csrf_token):
+        return csrf_refused(request, user)
+    session = await own_session(db, user, session_id)
+    if session is None:
+        return not_found(request, user)
+    await needs_service.finish_between_turns(
+        db, request.app.state.engine, playbook, session, request.app.state.chat_model
+    )
+    return redirect(f"/practice/{session_id}/summary")
+
+
+@router.get("/practice/{session_id}/summary", response_class=HTMLResponse)
+async def summary_page(
+    request: Request, session_id: str, db: SessionDep, playbook: PlaybookDep, user: PageUser
+) -> Response:
+    """Scorecard, needs record (Appendix 4), SPIN timeline and exports."""
+    try:
+        session, rep = await roleplay_service.get_session(db, user=user, session_id=session_id)
+    except NotFound:
+        return not_found(request, user)
+    card, record = await needs_service.records(db, playbook, session)
+    turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    comments = await review_service.comments(db, session_id=session_id)
+    rep_turns = [(t.seq, t.text, t.coaching) for t in turns if t.speaker == "rep"]
+    needs_by_priority = {p: [n for n in record.needs if n.priority == p] for p in PRIORITIES}
+    return render(
+        request,
+        "summary.html",
+        {
+            "session": session,
+            "rep": rep,
+            "persona": roleplay_service.persona_of(session),
+            "card": card,
+            "record": record,
+            "needs_by_priority": needs_by_priority,
+            "timeline": charts.spin_timeline(rep_turns),
+            "turns": turn_views(turns, comments),
+            "session_comments": [c for c in comments if c.turn_seq is None],
+            "own": session.rep_id == user.id,
+        },
+        user=user,
+    )
+
+
+PRIORITIES = ("must", "expected", "optional")
