@@ -60,7 +60,7 @@ async def team_overview(db: AsyncSession, *, user: User) -> list[dict[str, Any]]
             entry["scores"].append(round(session.total_score, 1))
     for rep, coaching in await roleplay_repository.rep_coaching_by_rep(db, user=user):
         if rep in reps:
-            reps[rep]["spin"][(coaching or {}).get("spin") or "none"] += 1
+            reps[rep]["spin"][(coaching.spin if coaching else None) or "none"] += 1
     out = []
     for entry in reps.values():
         scores = entry["scores"]

@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.coach.schemas import Scenario
+from app.coach.column import CoachingColumn
+from app.coach.schemas import Coaching, Scenario
 from app.db import Base, utcnow
 from app.playbook.persona import Language
 
@@ -52,7 +53,8 @@ class Turn(Base):
     seq: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[Literal["rep", "customer"]] = mapped_column(String(10))
     text: Mapped[str] = mapped_column(Text)
-    coaching: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Rep turns: the coach's reading, computed once and read back typed.
+    coaching: Mapped[Coaching | None] = mapped_column(CoachingColumn)
     # Customer turns: revealed facts and the act the state machine chose.
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prompt_version: Mapped[str | None] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.coach.schemas import Coaching
 from app.review.models import Comment
 from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.schemas import SessionQuery
@@ -85,9 +86,7 @@ async def comments_of(db: AsyncSession, *, session_id: str) -> list[tuple[Commen
     return [(r[0], r[1]) for r in (await db.execute(stmt)).all()]
 
 
-async def rep_coaching_by_rep(
-    db: AsyncSession, *, user: User
-) -> list[tuple[str, dict[str, Any] | None]]:
+async def rep_coaching_by_rep(db: AsyncSession, *, user: User) -> list[tuple[str, Coaching | None]]:
     """(rep name, coaching) for every rep turn of the sessions the user may read."""
     sessions = visible_to(user).with_only_columns(PracticeSession.id, User.username).subquery()
     stmt = (

@@ -5,7 +5,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.coach.schemas import Scenario
+from app.coach.schemas import Coaching, Scenario
 
 
 class SessionCreate(BaseModel):
@@ -43,7 +43,7 @@ class TurnOut(BaseModel):
     speaker: Literal["rep", "customer"]
     text: str
     created_at: datetime
-    coaching: dict[str, Any] | None = None
+    coaching: Coaching | None = None
     prompt_version: str | None = None
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
 from app.coach import analyzer as coach
-from app.coach.schemas import CoachContext, Coaching, Scenario
+from app.coach.schemas import CoachContext, Scenario
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.personas import service as persona_service
@@ -58,7 +58,7 @@ def transcript(turns: list[Turn]) -> list[TranscriptTurn]:
                 seq=t.seq,
                 speaker=t.speaker,
                 text=t.text,
-                coaching=Coaching.model_validate(t.coaching) if t.coaching else None,
+                coaching=t.coaching,
                 revealed=[RevealedFact.model_validate(f) for f in meta.get("revealed", [])],
                 act=meta.get("act"),
             )
@@ -133,7 +133,7 @@ async def run_turn(
             turns = await repository.turns_of(db, session_id=session_id)
             rep_turn = _pending_retry(turns, text)
             if rep_turn is None:
-                coaching = coach.analyze(
+                reading = coach.analyze(
                     text,
                     playbook.coach,
                     context=CoachContext(
@@ -148,13 +148,14 @@ async def run_turn(
                     seq=(turns[-1].seq if turns else 0) + 1,
                     speaker="rep",
                     text=text,
-                    coaching=coaching.model_dump(mode="json"),
+                    coaching=reading,
                     created_at=utcnow(),
                 )
                 db.add(rep_turn)
                 await db.commit()
                 turns.append(rep_turn)
-            coaching = Coaching.model_validate(rep_turn.coaching)
+            coaching = rep_turn.coaching
+            assert coaching is not None  # rep turns always carry their reading
             yield TurnEvent("coaching", {"seq": rep_turn.seq, **coaching.model_dump(mode="json")})
 
             persona = persona_of(session)

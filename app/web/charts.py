@@ -6,8 +6,8 @@ Functions return coordinates only; the templates draw them, so the charts need n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from app.coach.schemas import Coaching
 from app.web.progress import SPIN_ORDER
 
 TIMELINE_LANES: tuple[str, ...] = (*SPIN_ORDER, "none")
@@ -33,7 +33,7 @@ class Timeline:
 
 
 def spin_timeline(
-    rep_turns: list[tuple[int, str, dict[str, Any] | None]],
+    rep_turns: list[tuple[int, str, Coaching | None]],
     *,
     left: float = 118.0,
     step: float = 34.0,
@@ -43,16 +43,14 @@ def spin_timeline(
     lane_y = {lane: 20.0 + i * lane_height for i, lane in enumerate(TIMELINE_LANES)}
     dots = []
     for i, (seq, text, coaching) in enumerate(rep_turns):
-        spin = (coaching or {}).get("spin") or "none"
-        if spin not in lane_y:
-            spin = "none"
+        spin: str = (coaching.spin if coaching else None) or "none"
         dots.append(
             TimelineDot(
                 seq=seq,
                 x=left + 16 + i * step,
                 y=lane_y[spin],
                 spin=spin,
-                open=(coaching or {}).get("question") == "open",
+                open=coaching is not None and coaching.question == "open",
                 text=text if len(text) <= 80 else text[:79] + "…",
             )
         )

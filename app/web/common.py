@@ -38,7 +38,7 @@ def turn_views(turns: list[Turn], comments: list[CommentOut] | None = None) -> l
             seq=t.seq,
             speaker="rep" if t.speaker == "rep" else "customer",
             text=t.text,
-            coaching=Coaching.model_validate(t.coaching) if t.coaching else None,
+            coaching=t.coaching,
             comments=by_seq.get(t.seq, []),
         )
         for t in turns

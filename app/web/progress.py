@@ -10,9 +10,9 @@ script receives live in `coaching` events, so the server and the script agree on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import get_args
 
-from app.coach.schemas import OpenerCheck, SpinType
+from app.coach.schemas import Coaching, SpinType
 
 SPIN_ORDER: tuple[SpinType, ...] = get_args(SpinType)
 OPENER_CHECKS: tuple[str, ...] = (
@@ -40,22 +40,21 @@ class OpenerChecklist:
     seconds: float | None = None
 
 
-def spin_tracker(coachings: list[dict[str, Any] | None]) -> SpinTracker:
+def spin_tracker(coachings: list[Coaching | None]) -> SpinTracker:
     tracker = SpinTracker()
     for coaching in coachings:
-        spin = (coaching or {}).get("spin")
-        if spin in tracker.counts:
+        spin = coaching.spin if coaching else None
+        if spin is not None and spin in tracker.counts:
             tracker.counts[spin] += 1
     return tracker
 
 
-def opener_checklist(coachings: list[dict[str, Any] | None]) -> OpenerChecklist:
+def opener_checklist(coachings: list[Coaching | None]) -> OpenerChecklist:
     checklist = OpenerChecklist()
     for coaching in coachings:
-        raw = (coaching or {}).get("opener")
-        if not raw:
+        opener = coaching.opener if coaching else None
+        if opener is None:
             continue
-        opener = OpenerCheck.model_validate(raw)
         if checklist.seconds is None:
             checklist.seconds = opener.estimated_seconds
         for check in OPENER_CHECKS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from app.coach.schemas import Coaching
 from app.web import charts, progress
 from app.web.catalogue import LANGUAGES, Translator, catalogue, from_accept_language
 from app.web.templating import TEMPLATES_DIR
@@ -39,8 +40,10 @@ def test_browser_language_picks_the_first_we_have() -> None:
     assert from_accept_language(None) == "en"
 
 
-def coaching(spin: str | None, question: str | None = "open", **extra: object) -> dict[str, object]:
-    return {"language": "en", "spin": spin, "question": question, "flags": [], "tip": "", **extra}
+def coaching(spin: str | None, question: str | None = "open", **extra: object) -> Coaching:
+    return Coaching.model_validate(
+        {"language": "en", "spin": spin, "question": question, "flags": [], "tip": "", **extra}
+    )
 
 
 def test_tracker_counts_types_and_reaches_the_furthest_stage_asked() -> None:
