@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from app.playbook import coaching, customer, needs, prep, prep_templates, scoring
+from app.playbook import coaching, customer, moves, needs, prep, prep_templates, scoring
 from app.playbook.errors import PlaybookError
 from app.playbook.files import load_section
 from app.playbook.persona import Persona
@@ -17,6 +17,7 @@ class Playbook(BaseModel):
 
     personas: dict[str, Persona]
     coach: coaching.CoachRules
+    moves: moves.MoveRules
     customer: customer.CustomerRules
     needs: needs.NeedsRules
     scoring: scoring.ScoringRubric
@@ -40,6 +41,7 @@ def load_playbook(dir: Path) -> Playbook:
     return Playbook(
         personas=load_personas(dir),
         coach=coaching.load(dir),
+        moves=moves.load(dir),
         customer=customer.load(dir),
         needs=needs.load(dir),
         scoring=scoring.load(dir),

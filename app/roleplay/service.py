@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
 from app.coach import analyzer as coach
+from app.coach import tips
 from app.coach.schemas import CoachContext, Scenario
 from app.db import utcnow
 from app.errors import Conflict, NotFound
@@ -143,6 +144,10 @@ async def run_turn(
                     ),
                     language=session.language,
                 )
+                # The stored tip is the next best move in this conversation (app/coach/tips.py).
+                reading.tip = tips.next_best_move(
+                    reading, transcript(turns), persona_of(session), session.scenario, playbook
+                ).text
                 rep_turn = Turn(
                     session_id=session_id,
                     seq=(turns[-1].seq if turns else 0) + 1,
@@ -185,6 +190,8 @@ async def run_turn(
                     "revealed": [f.model_dump(mode="json") for f in decision.facts],
                     "act": decision.act,
                     "mood": decision.mood,
+                    # The customer's state after this turn, so a retry can start from here.
+                    "state": decision.state.model_dump(mode="json"),
                 },
                 prompt_version=engine.prompt_version,
                 created_at=utcnow(),

@@ -1,0 +1,482 @@
+"""The next best move: one tip per rep turn, from its reading and the conversation so far.
+
+Pure: the turn's reading (the stored coaching), the transcript before it (customer turns carry
+the facts the state machine revealed), the persona and the playbook in; one `Tip` out. Nothing
+here reads the rep's raw text. Wording and model questions come from playbook/coach/moves.yaml,
+in the session's language; a tip quotes only what the customer said in a turn it cites (#seq).
+
+Threads: a revealed problem is open until one of its implications is revealed; a revealed
+implication is open until a need-payoff of its problem is revealed. The focus is the most
+recent open thread; its next question is an implication question for a problem, a
+need-payoff question for an implication, a problem question on the latest situation fact,
+a summary once a need-payoff is known, else a situation question.
+
+The rule set, first match wins:
+1. goodbye: wrap up (next step agreed, or proposed now with a time, or missing).
+2. meta, then off_topic: back to the customer's business with the focus question.
+3. the cold-call opener: the first missed check in tips.yaml's priority (pains from the
+   persona's industry), else the opener is complete: a situation question.
+4. hard_close: the value is not stated yet; premature pitch (a pitch before any problem):
+   hold it and ask a problem question.
+5. repeat_of: build on the earlier answer instead.
+6. a next step: before the scenario's interest (customer.yaml) earn it; without a time make
+   it concrete; with a time confirm who joins.
+7. multiple_questions, too_long: one question (the focus question).
+8. a closed SPIN question (not one asking for a single value): the same kind, asked openly.
+9. an implication question with no problem known, a need-payoff question with no
+   implication known: ground it first.
+10. no_question: hand it back.
+11. a summary: book the next step once there is interest, else ask what matters most.
+12. a pitch after a problem is known (a value point): check it lands.
+13. small talk: past the personality's limit move on, else go to business.
+14. a cold call with a problem and an implication known: book the follow-up.
+15. the SPIN question asked: situation -> problems (enough background after
+    `situation_enough` facts); problem -> explore the open problem first, else its
+    implications next; implication -> the need-payoff; need-payoff -> play it back, then
+    the next step once one is known.
+16. anything else: follow the focus thread (the next step once the need is stated).
+A move that would ask for a next step is skipped when one with a time is already on the
+table (proposed earlier and not put off by the customer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.coach.schemas import Coaching, Scenario, SpinType
+from app.needs import support as needs_support
+from app.playbook.loader import Playbook
+from app.playbook.moves import (
+    QUESTION_KINDS,
+    IndustryTerms,
+    MoveKind,
+    MoveRules,
+    QuestionKind,
+    Says,
+)
+from app.playbook.persona import FactKind, Language, Persona
+from app.roleplay.transcript import TranscriptTurn
+
+OPENER_PREFIX = "opener."
+# Quotes are cut to a clause or two (characters in zh, words in en): enough to recognise,
+# short enough to read at a glance. Consequences and value keep their whole sentence.
+QUOTE_LIMITS: dict[Language, tuple[int, int]] = {"zh": (12, 30), "en": (6, 18)}
+WHOLE_LIMITS: dict[Language, int] = {"zh": 44, "en": 26}
+WHOLE_KINDS: frozenset[FactKind] = frozenset({"implication", "need_payoff"})
+# A clause ends after a mark (not a thousands comma: 1,200) or after a full stop and a space.
+_CLAUSE_END = re.compile(r"(?<=[,，;；:：。！？!?])(?!\d)|(?<=\.)\s")
+_TRAILING = ",，;；:：。！？!?. "
+DEFERRED_ACT = "defer_next_step"
+ACCEPTED_ACT = "accept_next_step"
+
+
+@dataclass(frozen=True)
+class Said:
+    """A fact the customer revealed, in their own words, and the turn they said it in."""
+
+    kind: FactKind
+    turn_seq: int
+    quote: str
+    fact_id: str
+    problem_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Tip:
+    kind: MoveKind
+    text: str
+    says: frozenset[Says]
+    cites: tuple[int, ...] = ()
+
+
+def short_quote(text: str, language: Language, *, whole: bool = False) -> str:
+    """The first clause (or two) of what the customer said, without closing punctuation;
+    `whole` keeps every clause that fits (a consequence or a value needs its second half)."""
+    low, high = QUOTE_LIMITS[language]
+    if whole:
+        low = high = WHOLE_LIMITS[language]
+    clauses = [c.strip() for c in _CLAUSE_END.split(text.strip()) if c and c.strip()]
+    if not clauses:
+        return text.strip()
+
+    def size(s: str) -> int:
+        return len(s) if language == "zh" else len(s.split())
+
+    glue = "" if language == "zh" else " "
+    picked = clauses[0]
+    for nxt in clauses[1:]:
+        if size(picked.rstrip(_TRAILING)) >= low or size(picked + glue + nxt) > high:
+            break
+        picked = picked + glue + nxt
+    picked = picked.rstrip(_TRAILING)
+    if size(picked) > high:
+        picked = picked[:high] if language == "zh" else " ".join(picked.split()[:high])
+        picked = picked.rstrip(_TRAILING) + "…"
+    # The quote sits inside the tip's own quotation marks.
+    return picked.replace('"', "'")
+
+
+def said_in(turns: Sequence[TranscriptTurn], language: Language) -> list[Said]:
+    """Every fact the customer revealed in these turns, in order, each once, quoted short."""
+    found: list[Said] = []
+    seen: set[str] = set()
+    for turn in sorted(turns, key=lambda t: t.seq):
+        if turn.speaker != "customer":
+            continue
+        for fact in turn.revealed:
+            if fact.id in seen:
+                continue
+            seen.add(fact.id)
+            words = needs_support.quote(fact.text, turn.text)
+            found.append(
+                Said(
+                    kind=fact.kind,
+                    turn_seq=turn.seq,
+                    quote=short_quote(words, language, whole=fact.kind in WHOLE_KINDS),
+                    fact_id=fact.id,
+                    problem_id=fact.problem_id,
+                )
+            )
+    return found
+
+
+@dataclass
+class Conversation:
+    """What the tips read from the transcript before the rep turn being coached."""
+
+    turns: list[TranscriptTurn]
+    said: list[Said]
+    rep: list[TranscriptTurn] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rep = [t for t in self.turns if t.speaker == "rep"]
+
+    @classmethod
+    def of(cls, turns: Sequence[TranscriptTurn], language: Language) -> Conversation:
+        ordered = sorted(turns, key=lambda t: t.seq)
+        return cls(ordered, said_in(ordered, language))
+
+    def has(self, kind: FactKind) -> bool:
+        return any(s.kind == kind for s in self.said)
+
+    def latest(self, *kinds: FactKind) -> Said | None:
+        return next((s for s in reversed(self.said) if s.kind in kinds), None)
+
+    def count(self, kind: FactKind) -> int:
+        return sum(1 for s in self.said if s.kind == kind)
+
+    def open_problem(self) -> Said | None:
+        explored = {s.problem_id for s in self.said if s.kind == "implication"}
+        return next(
+            (s for s in reversed(self.said) if s.kind == "problem" and s.fact_id not in explored),
+            None,
+        )
+
+    def open_implication(self) -> Said | None:
+        developed = {s.problem_id for s in self.said if s.kind == "need_payoff"}
+        return next(
+            (
+                s
+                for s in reversed(self.said)
+                if s.kind == "implication" and s.problem_id not in developed
+            ),
+            None,
+        )
+
+    def answer_to(self, rep_seq: int) -> Said | None:
+        """The fact revealed in the customer turn that answered this rep turn."""
+        return next((s for s in self.said if s.turn_seq == rep_seq + 1), None)
+
+    def act_after(self, rep_seq: int) -> str | None:
+        return next((t.act for t in self.turns if t.seq == rep_seq + 1), None)
+
+    def step_on_table(self) -> bool:
+        """A next step with a time proposed earlier that the customer did not put off."""
+        for turn in self.rep:
+            step = turn.coaching.signals.next_step if turn.coaching else None
+            if step and step.proposed and step.has_concrete_time:
+                if self.act_after(turn.seq) != DEFERRED_ACT:
+                    return True
+        return False
+
+    def agreed_at(self) -> int | None:
+        return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
+
+    def rep_count(self, test: str) -> int:
+        return sum(1 for t in self.rep if t.coaching and getattr(t.coaching.signals, test))
+
+    def asked(self, *kinds: SpinType) -> int:
+        return sum(1 for t in self.rep if t.coaching and t.coaching.spin in kinds)
+
+
+def customer_name(persona: Persona) -> str:
+    """How a tip names the customer: the given name in English, the full name in Chinese."""
+    if persona.language == "en":
+        return persona.name.split()[0]
+    return persona.name
+
+
+def industry_label(persona: Persona) -> str:
+    """The persona's industry as it reads mid-sentence ("packaging manufacturing", "B2B SaaS")."""
+    label = persona.industry.strip()
+    first = label.split()[0] if label.split() else label
+    if persona.language == "en" and first[:1].isupper() and first[1:].islower():
+        return label[:1].lower() + label[1:]
+    return label
+
+
+class Renderer:
+    """Fills tips and model questions for one persona, in the session's language."""
+
+    def __init__(self, persona: Persona, rules: MoveRules, conv: Conversation) -> None:
+        self.persona = persona
+        self.language: Language = persona.language
+        self.rules = rules
+        self.conv = conv
+        self.terms: IndustryTerms = rules.industry(persona.industry)
+
+    def area(self) -> str:
+        """An area the problem may hurt, rotating, skipping ones the customer already named."""
+        areas = getattr(self.terms.areas, self.language)
+        start = self.conv.asked("implication", "need_payoff")
+        said = " ".join(s.quote.lower() for s in self.conv.said)
+        for i in range(len(areas)):
+            candidate: str = areas[(start + i) % len(areas)]
+            if candidate.lower() not in said:
+                return candidate
+        return str(areas[start % len(areas)])
+
+    def question(self, kind: QuestionKind, quoted: Said | None = None) -> str:
+        """A model question of this kind; its `_on_fact` form when it builds on a quote."""
+        if quoted is not None:
+            kind = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), kind)
+        template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
+        return template.format(
+            area=self.area(),
+            process=self.terms.processes.pick(self.language),
+            quote=quoted.quote if quoted is not None else "",
+        )
+
+    def tip(
+        self,
+        kind: MoveKind,
+        *,
+        question: QuestionKind | None = None,
+        quoted: Said | None = None,
+        **values: object,
+    ) -> Tip:
+        move = self.rules.tips[kind]
+        template = move[self.language]
+        cites: tuple[int, ...] = ()
+        if quoted is not None and (move.quoted is not None or "{quote}" in template):
+            template = move.quoted[self.language] if move.quoted is not None else template
+            values.update(quote=quoted.quote, seq=quoted.turn_seq)
+            cites = (quoted.turn_seq,)
+        values.setdefault("seq", "")
+        values.update(
+            name=customer_name(self.persona),
+            industry=industry_label(self.persona),
+            pain=self.terms.pains.pick(self.language),
+            # The tip shows the quote; its model question refers back to it ("that").
+            question=self.question(question) if question is not None else "",
+        )
+        return Tip(kind, template.format_map(values), frozenset(move.says), cites)
+
+
+def _focus(conv: Conversation, rules: MoveRules) -> tuple[Said | None, QuestionKind]:
+    """The thread to build on next and the kind of question that builds on it."""
+    open_ = [s for s in (conv.open_implication(), conv.open_problem()) if s is not None]
+    if open_:
+        thread = max(open_, key=lambda s: s.turn_seq)
+        return thread, ("need_payoff" if thread.kind == "implication" else "implication")
+    if conv.has("need_payoff"):
+        return conv.latest("need_payoff"), "summary"
+    if conv.has("problem"):
+        return None, "problem"
+    situation = conv.latest("situation")
+    if situation is not None:
+        return situation, "problem_on_fact"
+    return None, "situation"
+
+
+def _reopen_question(spin: SpinType, conv: Conversation) -> tuple[QuestionKind, Said | None]:
+    if spin == "implication":
+        return "implication", conv.open_problem() or conv.latest("problem")
+    if spin == "need_payoff":
+        return "need_payoff", conv.open_implication() or conv.latest("implication", "problem")
+    if spin == "problem":
+        situation = conv.latest("situation")
+        return ("problem_on_fact" if situation else "problem"), situation
+    return "situation", None
+
+
+def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
+    assert reading.opener is not None
+    checks = reading.opener.model_dump()
+    coach = playbook.coach
+    for entry in coach.tips.priority:
+        name = entry.removeprefix(OPENER_PREFIX)
+        if entry.startswith(OPENER_PREFIX) and checks.get(name) is False:
+            return r.tip(
+                f"opener_{name}",  # type: ignore[arg-type]
+                estimated_seconds=f"{reading.opener.estimated_seconds:g}",
+                limit_seconds=f"{coach.opener.limit_seconds:g}",
+            )
+    return r.tip("opener_complete", question="situation")
+
+
+def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest: bool) -> Tip:
+    step = reading.signals.next_step
+    if not interest:
+        thread, follow = _focus(conv, r.rules)
+        return r.tip("earn_next_step", question=follow, quoted=thread)
+    if not step.has_concrete_time:
+        return r.tip("concrete_time", question="next_step")
+    return r.tip("next_step_set", time=step.time_text or "")
+
+
+def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
+    if spin == "situation":
+        if conv.open_problem() is not None:
+            return r.tip("explore_open_problem", question="implication", quoted=conv.open_problem())
+        situation = conv.latest("situation")
+        facts = conv.count("situation")
+        if facts >= r.rules.situation_enough and not conv.has("problem"):
+            return r.tip(
+                "enough_background", question="problem_on_fact", quoted=situation, count=facts
+            )
+        if situation is not None:
+            return r.tip("to_problem", question="problem_on_fact", quoted=situation)
+        return r.tip("to_problem", question="problem")
+    if spin == "problem":
+        problem = conv.open_problem()
+        if problem is not None:
+            return r.tip("explore_open_problem", question="implication", quoted=problem)
+        return r.tip("after_problem_question", question="implication")
+    if spin == "implication":
+        implication, problem = conv.open_implication(), conv.open_problem()
+        if implication is not None and (problem is None or implication.turn_seq > problem.turn_seq):
+            return r.tip("develop_implication", question="need_payoff", quoted=implication)
+        quoted = problem or conv.latest("problem")
+        if quoted is None:
+            return None
+        return r.tip("after_implication_question", question="need_payoff", quoted=quoted)
+    need = conv.latest("need_payoff")
+    if need is not None:
+        return r.tip("summarise_then_next_step", question="next_step", quoted=need)
+    return r.tip("after_payoff_question", question="summary")
+
+
+def next_best_move(
+    reading: Coaching,
+    history: Sequence[TranscriptTurn],
+    persona: Persona,
+    scenario: Scenario,
+    playbook: Playbook,
+) -> Tip:
+    """The tip for one rep turn (rules in the module docstring); `history` is every turn
+    before it."""
+    conv = Conversation.of(history, persona.language)
+    r = Renderer(persona, playbook.moves, conv)
+    tip = _choose(reading, conv, r, persona, scenario, playbook)
+    if "propose_next_step" in tip.says and conv.step_on_table():
+        thread, follow = _focus(conv, r.rules)
+        return r.tip("keep_going", question=follow, quoted=thread)
+    return tip
+
+
+def _choose(
+    reading: Coaching,
+    conv: Conversation,
+    r: Renderer,
+    persona: Persona,
+    scenario: Scenario,
+    playbook: Playbook,
+) -> Tip:
+    s = reading.signals
+    flags = set(reading.flags)
+    interest = conv.has(playbook.customer.interest[scenario])
+    thread, follow = _focus(conv, r.rules)
+    problem_known = conv.has("problem")
+
+    if s.goodbye:
+        agreed = conv.agreed_at()
+        if agreed is not None:
+            return r.tip("wrap_up", seq=agreed)
+        if s.next_step.proposed and s.next_step.has_concrete_time:
+            return r.tip("next_step_set", time=s.next_step.time_text or "")
+        return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
+    if s.meta:
+        return r.tip("stay_in_role", question=follow)
+    if s.off_topic:
+        return r.tip("back_on_topic", question=follow, quoted=thread)
+    if reading.opener is not None:
+        return _opener_tip(reading, r, playbook)
+    if s.hard_close and not conv.has("need_payoff"):
+        return r.tip("hold_close", question=follow, quoted=thread)
+    if "premature_pitch" in flags or (s.pitch and not problem_known):
+        situation = conv.latest("situation")
+        question: QuestionKind = "problem_on_fact" if situation else "problem"
+        return r.tip("hold_pitch", question=question, quoted=situation)
+    if s.repeat_of is not None:
+        return r.tip(
+            "no_repeat", question=follow, quoted=conv.answer_to(s.repeat_of), earlier=s.repeat_of
+        )
+    if s.next_step.proposed:
+        return _next_step_tip(reading, conv, r, interest)
+    if "multiple_questions" in flags:
+        return r.tip("one_question", question=follow, count=s.question_count)
+    if "too_long" in flags:
+        limits = playbook.coach.flags.too_long
+        return r.tip(
+            "shorter", question=follow, max_words=limits.max_words, max_chars=limits.max_chars
+        )
+    spin = reading.spin
+    if reading.question == "closed" and spin is not None and not s.asks_value:
+        ask, quoted = _reopen_question(spin, conv)
+        return r.tip("reopen", question=ask, quoted=quoted)
+    if spin == "implication" and not problem_known:
+        situation = conv.latest("situation")
+        return r.tip(
+            "ground_problem_first",
+            question="problem_on_fact" if situation else "problem",
+            quoted=situation,
+        )
+    if spin == "need_payoff" and not conv.has("implication"):
+        if not problem_known:
+            return r.tip("ground_problem_first", question="problem", quoted=None)
+        return r.tip(
+            "ground_implication_first", question="implication", quoted=conv.latest("problem")
+        )
+    if (s.pitch or s.value_point) and problem_known:
+        pain = conv.latest("implication", "problem")
+        kind: MoveKind = "check_value" if s.value_point else "tie_to_pain"
+        return r.tip(kind, question="value_check", quoted=pain)
+    if "no_question" in flags:
+        return r.tip("hand_back", question=follow, quoted=thread)
+    if s.summary:
+        if interest:
+            return r.tip("after_summary", question="next_step")
+        return r.tip("after_summary_early", question="priority")
+    if s.small_talk and spin is None:
+        limit = playbook.customer.for_personality(persona.personality).small_talk_limit
+        chats = conv.rep_count("small_talk") + 1
+        if chats > limit:
+            return r.tip("enough_small_talk", question=follow, count=chats)
+        return r.tip("rapport_to_business", question=follow)
+    if scenario == "cold_call" and interest and conv.has("implication"):
+        return r.tip("cold_call_next_step", question="next_step", quoted=conv.latest("problem"))
+    if spin is not None:
+        found = _spin_tip(spin, conv, r)
+        if found is not None:
+            return found
+    need = conv.latest("need_payoff")
+    if need is not None:
+        return r.tip("summarise_then_next_step", question="next_step", quoted=need)
+    if thread is not None and thread.kind == "problem":
+        return r.tip("explore_open_problem", question="implication", quoted=thread)
+    if thread is not None and thread.kind == "implication":
+        return r.tip("develop_implication", question="need_payoff", quoted=thread)
+    return r.tip("keep_going", question=follow, quoted=thread)

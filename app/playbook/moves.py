@@ -1,0 +1,194 @@
+"""The next-best-move tips, loaded from playbook/coach/moves.yaml (the file's header explains it).
+
+Loading checks that every move the tip selector can choose has a tip in both languages, that
+every model-question list the selector renders exists, and that templates use only known
+placeholders, so a typo fails at start-up instead of under a rep's turn.
+"""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.playbook.errors import PlaybookError
+from app.playbook.files import load_section
+from app.playbook.persona import Language
+
+FILE = "coach/moves.yaml"
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
+# What a tip asks the rep to do, checked against the turn's reading.
+Says = Literal["ask_question", "ask_openly", "hold_pitch", "propose_next_step"]
+MoveKind = Literal[
+    "wrap_up",
+    "wrap_up_no_step",
+    "stay_in_role",
+    "back_on_topic",
+    "opener_introduced_self",
+    "opener_stated_purpose",
+    "opener_within_30_seconds",
+    "opener_named_pain",
+    "opener_asked_for_time",
+    "opener_complete",
+    "hold_close",
+    "hold_pitch",
+    "no_repeat",
+    "earn_next_step",
+    "concrete_time",
+    "next_step_set",
+    "one_question",
+    "shorter",
+    "reopen",
+    "ground_problem_first",
+    "ground_implication_first",
+    "hand_back",
+    "rapport_to_business",
+    "enough_small_talk",
+    "to_problem",
+    "enough_background",
+    "explore_open_problem",
+    "after_problem_question",
+    "after_implication_question",
+    "develop_implication",
+    "after_payoff_question",
+    "summarise_then_next_step",
+    "after_summary",
+    "after_summary_early",
+    "tie_to_pain",
+    "check_value",
+    "cold_call_next_step",
+    "keep_going",
+]
+MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
+QuestionKind = Literal[
+    "situation",
+    "problem",
+    "problem_on_fact",
+    "implication",
+    "need_payoff",
+    "priority",
+    "summary",
+    "summary_on_fact",
+    "next_step",
+    "value_check",
+]
+QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
+TIP_PLACEHOLDERS = frozenset(
+    {
+        "name",
+        "quote",
+        "seq",
+        "question",
+        "industry",
+        "pain",
+        "time",
+        "earlier",
+        "count",
+        "estimated_seconds",
+        "limit_seconds",
+        "max_words",
+        "max_chars",
+    }
+)
+QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Text(_Strict):
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def __getitem__(self, language: Language) -> str:
+        text: str = getattr(self, language)
+        return text
+
+
+class Move(Text):
+    says: list[Says] = Field(default_factory=list)
+    # The wording used when the tip quotes the customer ({quote}, {seq}).
+    quoted: Text | None = None
+
+
+class Phrases(_Strict):
+    zh: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+    def pick(self, language: Language, index: int = 0) -> str:
+        items: list[str] = getattr(self, language)
+        return items[index % len(items)]
+
+
+class IndustryTerms(_Strict):
+    pains: Phrases
+    areas: Phrases
+    processes: Phrases
+
+
+class Industry(IndustryTerms):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # Words looked for (case-insensitively) in the persona's `industry`.
+    match: list[str] = Field(min_length=1)
+
+
+class MoveRules(_Strict):
+    situation_enough: int = Field(default=3, ge=1, le=20)
+    tips: dict[MoveKind, Move]
+    questions: dict[QuestionKind, Phrases]
+    industries: list[Industry] = Field(default_factory=list)
+    default: IndustryTerms
+
+    def industry(self, name: str) -> IndustryTerms:
+        """The industry entry whose match words occur in `name`, else the default."""
+        lowered = name.lower()
+        for entry in self.industries:
+            if any(word.lower() in lowered for word in entry.match):
+                return entry
+        return self.default
+
+
+def _placeholders(template: str, where: str, allowed: frozenset[str], path: str) -> None:
+    try:
+        names = {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+    except ValueError as exc:
+        raise PlaybookError(path, where, str(exc)) from exc
+    unknown = names - allowed
+    if unknown:
+        raise PlaybookError(
+            path, where, f"unknown placeholder {sorted(unknown)[0]!r}; use {sorted(allowed)}"
+        )
+
+
+def _check(rules: MoveRules, path: str) -> None:
+    for kind in MOVE_KINDS:
+        if kind not in rules.tips:
+            raise PlaybookError(path, f"tips.{kind}", "missing")
+    for q in QUESTION_KINDS:
+        if q not in rules.questions:
+            raise PlaybookError(path, f"questions.{q}", "missing")
+    for kind, move in rules.tips.items():
+        for lang in LANGUAGES:
+            _placeholders(move[lang], f"tips.{kind}.{lang}", TIP_PLACEHOLDERS, path)
+            if move.quoted is not None:
+                where = f"tips.{kind}.quoted.{lang}"
+                _placeholders(move.quoted[lang], where, TIP_PLACEHOLDERS, path)
+    for q, phrases in rules.questions.items():
+        for lang in LANGUAGES:
+            for i, text in enumerate(getattr(phrases, lang)):
+                where = f"questions.{q}.{lang}.{i}"
+                _placeholders(text, where, QUESTION_PLACEHOLDERS, path)
+
+
+def load(dir: Path) -> MoveRules:
+    """Read and validate playbook/coach/moves.yaml under the playbook folder `dir`."""
+    path = dir / FILE
+    if not path.is_file():
+        raise PlaybookError(str(path), "(file)", "missing")
+    rules = load_section(MoveRules, path)
+    _check(rules, str(path))
+    return rules

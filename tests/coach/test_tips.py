@@ -1,0 +1,199 @@
+"""The next best move: tips built from the reading and the conversation so far."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app.coach import tips
+from app.coach.schemas import Coaching, NextStepSignal, OpenerCheck, Signals
+from app.playbook import moves
+from app.playbook.errors import PlaybookError
+from app.playbook.loader import Playbook, load_playbook
+from app.roleplay.transcript import RevealedFact, TranscriptTurn
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK: Playbook = load_playbook(ROOT / "playbook")
+
+
+def rep(seq: int, text: str = "...", **reading: object) -> TranscriptTurn:
+    return TranscriptTurn(seq=seq, speaker="rep", text=text, coaching=reading_of(**reading))
+
+
+def customer(seq: int, text: str, *facts: RevealedFact, act: str = "reveal") -> TranscriptTurn:
+    return TranscriptTurn(seq=seq, speaker="customer", text=text, revealed=list(facts), act=act)
+
+
+def reading_of(language: str = "zh", **fields: object) -> Coaching:
+    signals = fields.pop("signals", Signals())
+    return Coaching.model_validate({"language": language, "signals": signals, **fields})
+
+
+def fact(persona_id: str, fact_id: str) -> RevealedFact:
+    persona = PLAYBOOK.personas[persona_id]
+    for p in persona.problems:
+        for f in [p, *p.implications, *p.need_payoffs]:
+            if f.id == fact_id:
+                kind = persona.fact_kind(f.id)
+                assert kind is not None
+                return RevealedFact(kind=kind, id=f.id, text=f.text, problem_id=p.id)
+    s = next(f for f in persona.situation if f.id == fact_id)
+    return RevealedFact(kind="situation", id=s.id, text=s.text)
+
+
+def chen_after_problem() -> list[TranscriptTurn]:
+    p1 = fact("chen-logistics", "p1")
+    return [
+        rep(1, "咱们现在排线是怎么做的?", spin="situation", question="open"),
+        customer(2, "这个嘛," + fact("chen-logistics", "s1").text, fact("chen-logistics", "s1")),
+        rep(3, "排线这块最头疼的是什么?", spin="problem", question="open"),
+        customer(4, "说实话," + p1.text, p1),
+    ]
+
+
+def move(reading: Coaching, history: list[TranscriptTurn], persona: str = "chen-logistics",
+         scenario: str = "discovery") -> tips.Tip:  # fmt: skip
+    return tips.next_best_move(
+        reading,
+        history,
+        PLAYBOOK.personas[persona],
+        scenario,
+        PLAYBOOK,  # type: ignore[arg-type]
+    )
+
+
+def test_open_problem_is_quoted_with_its_turn_and_an_implication_question_follows() -> None:
+    tip = move(reading_of(signals=Signals(acknowledgement=True)), chen_after_problem())
+    assert tip.kind == "explore_open_problem"
+    assert "“高峰期排一次线要3个小时" in tip.text and "(#4)" in tip.text
+    assert tip.cites == (4,)
+    # The model question is an implication question about an area of the logistics industry.
+    assert any(area in tip.text for area in ("客户投诉", "准时交付", "司机加班成本"))
+
+
+QUOTED = re.compile(r'[“"]([^“”"]+)[”"] ?\(#(\d+)\)')
+
+
+def quotes(text: str) -> list[tuple[str, int]]:
+    return [(q.rstrip("…"), int(seq)) for q, seq in QUOTED.findall(text)]
+
+
+def test_quotes_only_words_the_customer_said_in_the_turn_it_cites() -> None:
+    history = chen_after_problem()
+    said = {t.seq: t.text for t in history if t.speaker == "customer"}
+    for reading in (
+        reading_of(spin="implication", question="open"),
+        reading_of(spin="problem", question="closed", flags=["closed_question"]),
+        reading_of(flags=["no_question"]),
+        reading_of(flags=["premature_pitch"], signals=Signals(pitch=True)),
+    ):
+        tip = move(reading, history)
+        found = quotes(tip.text)
+        assert found, tip.text
+        for quote, seq in found:
+            assert seq in tip.cites
+            assert quote in said[seq], (quote, said[seq])
+
+
+def test_english_tip_names_the_customer_and_quotes_in_english() -> None:
+    p1 = fact("morgan-saas", "p1")
+    history = [
+        rep(1, "What's hardest about renewals?", language="en", spin="problem", question="open"),
+        customer(2, "Honestly? " + p1.text, p1),
+    ]
+    tip = move(reading_of("en", spin="implication", question="open"), history, "morgan-saas")
+    assert tip.text.startswith("Good - you're digging into \"We usually find out")
+    assert "(#2)" in tip.text and "陈" not in tip.text
+
+
+def test_opener_pain_comes_from_the_personas_industry() -> None:
+    opener = OpenerCheck(
+        introduced_self=True,
+        stated_purpose=True,
+        named_pain=False,
+        asked_for_time=True,
+        within_30_seconds=True,
+        estimated_seconds=9.0,
+    )
+    plant = move(reading_of(opener=opener), [], "wang-manufacturing", "cold_call")
+    assert plant.kind == "opener_named_pain"
+    assert "汽车零部件制造" in plant.text and "设备突然停机" in plant.text
+    assert "排线" not in plant.text  # not the logistics example
+    shop = move(reading_of(opener=opener), [], "liu-retail", "cold_call")
+    assert "零售" in shop.text and "缺货" in shop.text
+    en = move(reading_of("en", opener=opener), [], "mark-packaging", "cold_call")
+    assert "packaging manufacturing" in en.text and "downtime" in en.text
+
+
+def test_goodbye_asks_nothing_and_says_whether_a_step_was_agreed() -> None:
+    history = [
+        *chen_after_problem(),
+        rep(
+            5,
+            "周二上午10点演示可以吗?",
+            signals=Signals(
+                next_step=NextStepSignal(
+                    proposed=True, has_concrete_time=True, time_text="周二上午10点"
+                )
+            ),
+        ),  # fmt: skip
+        customer(6, "可以。", act="accept_next_step"),
+    ]
+    bye = reading_of(signals=Signals(goodbye=True))
+    agreed = move(bye, history)
+    assert agreed.kind == "wrap_up" and "(#6)" in agreed.text
+    assert "ask_question" not in agreed.says
+    missing = move(bye, chen_after_problem())
+    assert missing.kind == "wrap_up_no_step" and "ask_question" not in missing.says
+
+
+def test_next_step_before_interest_is_earned_first_and_a_timed_one_is_not_reproposed() -> None:
+    step = Signals(
+        next_step=NextStepSignal(proposed=True, has_concrete_time=True, time_text="明天")
+    )
+    early = move(reading_of(signals=step), chen_after_problem())
+    assert early.kind == "earn_next_step" and "propose_next_step" not in early.says
+    need = fact("chen-logistics", "n1")
+    imp = fact("chen-logistics", "i1")
+    history = [*chen_after_problem(), rep(5), customer(6, imp.text, imp), rep(7),
+               customer(8, need.text, need)]  # fmt: skip
+    timed = move(reading_of(signals=step), history)
+    assert timed.kind == "next_step_set" and "明天" in timed.text
+    # A summary after the time was proposed and not put off does not ask for another step.
+    history += [rep(9, signals=step), customer(10, "好的。", act="accept_next_step")]
+    after = move(reading_of(signals=Signals(summary=True)), history)
+    assert "propose_next_step" not in after.says
+
+
+def test_reopen_only_for_closed_questions_and_hold_pitch_only_for_pitches() -> None:
+    closed = move(
+        reading_of(spin="problem", question="closed", flags=["closed_question"]),
+        chen_after_problem()[:2],
+    )
+    assert closed.kind == "reopen"
+    opened = move(reading_of(spin="problem", question="open"), chen_after_problem()[:2])
+    assert "ask_openly" not in opened.says
+    pitch = move(
+        reading_of(flags=["premature_pitch"], signals=Signals(pitch=True)),
+        chen_after_problem()[:2],
+    )
+    assert pitch.kind == "hold_pitch" and "(#2)" in pitch.text
+
+
+def test_a_tip_missing_from_the_playbook_is_reported_with_file_and_field(tmp_path: Path) -> None:
+    folder = tmp_path / "coach"
+    folder.mkdir()
+    data = yaml.safe_load((ROOT / "playbook" / moves.FILE).read_text(encoding="utf-8"))
+    del data["tips"]["reopen"]
+    (folder / "moves.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(PlaybookError) as err:
+        moves.load(tmp_path)
+    assert "moves.yaml" in str(err.value) and "tips.reopen" in str(err.value)
+    data = yaml.safe_load((ROOT / "playbook" / moves.FILE).read_text(encoding="utf-8"))
+    data["tips"]["reopen"]["zh"] = "比如“{questoin}”"
+    (folder / "moves.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    with pytest.raises(PlaybookError, match="questoin"):
+        moves.load(tmp_path)
