@@ -1,4 +1,4 @@
-"""The `salescoach` console script: serve, db upgrade, user add, practice, playbook check, export."""
+"""The `salescoach` console script: serve, db upgrade, user, practice, playbook check, export, labels."""
 
 from __future__ import annotations
 
@@ -170,6 +170,28 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_labels_export(args: argparse.Namespace, settings: Settings) -> int:
+    import yaml
+
+    from app.review import labels
+
+    async def work(db: object) -> dict[str, object]:
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        assert isinstance(db, AsyncSession)
+        return await labels.export_batch(db, language=args.language)
+
+    batch = _run_db(settings, work)
+    text = yaml.safe_dump(batch, allow_unicode=True, sort_keys=False, width=100)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        count = len(batch["conversations"])  # type: ignore[arg-type]
+        print(f"wrote {count} conversations with trainer labels to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salescoach", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -200,6 +222,16 @@ def parser() -> argparse.ArgumentParser:
     export.add_argument("session_id")
     export.add_argument("--format", choices=["json", "markdown", "csv"], default="json")
     export.set_defaults(func=cmd_export)
+
+    lab = sub.add_parser("labels", help="trainer labels").add_subparsers(
+        dest="labels_cmd", required=True
+    )
+    lab_export = lab.add_parser(
+        "export", help="trainers' corrections in the data/labelled/ conversation format"
+    )
+    lab_export.add_argument("--language", choices=["zh", "en"])
+    lab_export.add_argument("--out", help="write to this file instead of standard output")
+    lab_export.set_defaults(func=cmd_labels_export)
 
     pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(
         dest="pb_cmd", required=True

@@ -4,7 +4,7 @@ from app.auth.models import Team, User
 from app.db import Base
 from app.needs.models import StoredNeedsRecord, StoredScorecard
 from app.personas.models import StoredPersona
-from app.review.models import Comment
+from app.review.models import Comment, TurnLabel
 from app.roleplay.models import PracticeSession, Turn
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "StoredScorecard",
     "Team",
     "Turn",
+    "TurnLabel",
     "User",
 ]

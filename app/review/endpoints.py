@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from app.deps import CurrentUser, SessionDep, TrainerUser
 from app.review import service
+from app.review.schemas import LabelIn, LabelledTurnOut
 from app.roleplay import service as roleplay_service
 from app.roleplay.schemas import CommentCreate, CommentOut
 
@@ -33,3 +34,21 @@ async def list_comments(session_id: str, db: SessionDep, user: CurrentUser) -> l
 async def team_overview(db: SessionDep, user: TrainerUser) -> list[dict[str, Any]]:
     """Per rep: sessions, average score, SPIN mix and score trend (trainers and admins)."""
     return await service.team_overview(db, user=user)
+
+
+@router.put("/sessions/{session_id}/turns/{seq}/label")
+async def label_turn(
+    session_id: str,
+    seq: Annotated[int, Path(ge=1, le=1_000_000)],
+    body: LabelIn,
+    db: SessionDep,
+    user: TrainerUser,
+) -> LabelledTurnOut:
+    """Correct the coach's reading of one rep turn (trainers and admins)."""
+    return await service.label_turn(db, user=user, session_id=session_id, seq=seq, body=body)
+
+
+@router.get("/review/agreement")
+async def coach_agreement(db: SessionDep, user: TrainerUser) -> dict[str, Any]:
+    """How often trainers agreed with the coach on the rep turns they labelled."""
+    return await service.agreement(db, user=user)

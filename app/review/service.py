@@ -1,17 +1,21 @@
-"""Trainer review: comments on sessions and turns, and team figures."""
+"""Trainer review: comments on sessions and turns, corrections of the coach, and team figures."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
-from app.errors import AppError
-from app.review.models import Comment
+from app.db import utcnow
+from app.errors import AppError, NotFound
+from app.review.models import Comment, TurnLabel
+from app.review.schemas import LabelIn, LabelledTurnOut, LabelSignals, TrainerLabel
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
+from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.schemas import CommentOut, SessionQuery
 
 
@@ -75,3 +79,104 @@ async def team_overview(db: AsyncSession, *, user: User) -> list[dict[str, Any]]
             }
         )
     return sorted(out, key=lambda e: e["rep"])
+
+
+async def label_turn(
+    db: AsyncSession, *, user: User, session_id: str, seq: int, body: LabelIn
+) -> LabelledTurnOut:
+    """Store a trainer's correction of one rep turn's reading, over the coach's (or the last) one."""
+    await roleplay_service.get_session(db, user=user, session_id=session_id)
+    turn = await roleplay_service.turn_at(db, session_id=session_id, seq=seq)
+    if turn is None:
+        raise NotFound(f"turn {seq} not found")
+    if turn.speaker != "rep" or turn.coaching is None:
+        raise AppError("only rep turns carry the coach's reading to correct", 422)
+    if body.signals and body.signals.repeat_of is not None and body.signals.repeat_of >= seq:
+        raise AppError("repeat_of must name an earlier rep turn", 422)
+    label = await _label_row(db, turn.id)
+    base = _as_label(label, None) if label else None
+    reading = turn.coaching
+    current: dict[str, Any] = {
+        "spin": base.spin if base else reading.get("spin"),
+        "question": base.question if base else reading.get("question"),
+        "signals": (
+            base.signals.model_dump()
+            if base
+            else LabelSignals.model_validate(
+                {k: v for k, v in (reading.get("signals") or {}).items() if k in BEHAVIOURS_ALL}
+            ).model_dump()
+        ),
+    }
+    given = body.model_dump(exclude_unset=True)
+    for key in ("spin", "question"):
+        if key in given:
+            current[key] = given[key]
+    for key, value in (given.get("signals") or {}).items():
+        if key == "next_step":
+            current["signals"]["next_step"].update(value)
+        else:
+            current["signals"][key] = value
+    signals = LabelSignals.model_validate(current["signals"])
+    if label is None:
+        label = TurnLabel(turn_id=turn.id)
+        db.add(label)
+    label.spin = current["spin"]
+    label.question = current["question"]
+    label.signals = signals.model_dump(mode="json")
+    label.labelled_by = user.id
+    label.labelled_at = utcnow()
+    await db.flush()
+    return LabelledTurnOut(
+        **roleplay_service.turn_out(turn).model_dump(),
+        trainer_label=_as_label(label, user.username),
+    )
+
+
+async def labels_of(db: AsyncSession, *, session_id: str) -> dict[int, TrainerLabel]:
+    """The trainer labels of a session's rep turns, by turn seq."""
+    rows = await db.execute(
+        select(Turn.seq, TurnLabel, User.username)
+        .join(TurnLabel, TurnLabel.turn_id == Turn.id)
+        .outerjoin(User, User.id == TurnLabel.labelled_by)
+        .where(Turn.session_id == session_id)
+    )
+    return {seq: _as_label(label, name) for seq, label, name in rows.all()}
+
+
+async def agreement(db: AsyncSession, *, user: User) -> dict[str, Any]:
+    """How often trainers agreed with the coach on the rep turns they reviewed (visible sessions)."""
+    sessions = roleplay_repository.visible_to(user).with_only_columns(PracticeSession.id).subquery()
+    rows = await db.execute(
+        select(Turn.coaching, TurnLabel, User.username)
+        .join(TurnLabel, TurnLabel.turn_id == Turn.id)
+        .outerjoin(User, User.id == TurnLabel.labelled_by)
+        .join(sessions, sessions.c.id == Turn.session_id)
+    )
+    counts: Counter[str] = Counter()
+    total = 0
+    for coaching, label, name in rows.all():
+        total += 1
+        for aspect, same in _as_label(label, name).agrees_with(coaching).items():
+            counts[aspect] += same
+        counts["all"] += all(_as_label(label, name).agrees_with(coaching).values())
+    rates = {k: round(counts[k] / total, 3) if total else None for k in AGREEMENT_ASPECTS}
+    return {"labelled_turns": total, **rates}
+
+
+AGREEMENT_ASPECTS = ("spin", "question", "signals", "all")
+BEHAVIOURS_ALL = frozenset(LabelSignals.model_fields)
+
+
+async def _label_row(db: AsyncSession, turn_id: int) -> TurnLabel | None:
+    found: TurnLabel | None = await db.scalar(select(TurnLabel).where(TurnLabel.turn_id == turn_id))
+    return found
+
+
+def _as_label(label: TurnLabel, by: str | None) -> TrainerLabel:
+    return TrainerLabel(
+        spin=label.spin,
+        question=label.question,
+        signals=LabelSignals.model_validate(label.signals or {}),
+        by=by,
+        at=label.labelled_at,
+    )

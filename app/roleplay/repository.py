@@ -95,3 +95,9 @@ async def rep_coaching_by_rep(db: AsyncSession, *, user: User) -> list[tuple[str
         .where(Turn.speaker == "rep")
     )
     return [(r[0], r[1]) for r in (await db.execute(stmt)).all()]
+
+
+async def turn_at(db: AsyncSession, *, session_id: str, seq: int) -> Turn | None:
+    stmt = select(Turn).where(Turn.session_id == session_id, Turn.seq == seq)
+    found: Turn | None = await db.scalar(stmt)
+    return found

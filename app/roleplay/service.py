@@ -108,6 +108,11 @@ async def get_session(
     return found
 
 
+async def turn_at(db: AsyncSession, *, session_id: str, seq: int) -> Turn | None:
+    """One turn of a session the caller has already been allowed to read."""
+    return await repository.turn_at(db, session_id=session_id, seq=seq)
+
+
 def ensure_own_active(session: PracticeSession, user: User) -> None:
     if session.rep_id != user.id and user.role != "admin":
         raise NotFound("session not found")
