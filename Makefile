@@ -1,6 +1,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 
 .PHONY: run test lint fmt bench clean
 
@@ -27,9 +28,14 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format app tests bench
 	$(VENV)/bin/ruff check --fix app tests bench
 
-bench: $(STAMP)
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(PY) bench/coach.py
 	$(PY) bench/pages.py
+	$(PY) bench/turns.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
