@@ -78,8 +78,14 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     for name, role, password in bootstrap_accounts(settings):
         print(f"created {role} account  username: {name}  password: {password}", flush=True)
     print(f"salescoach on http://{args.host}:{args.port}  (engine: {settings.llm})", flush=True)
+    # The app reads proxy headers itself, from SALESCOACH_TRUSTED_PROXIES only.
     uvicorn.run(
-        "app.main:create_app", factory=True, host=args.host, port=args.port, log_level="info"
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        proxy_headers=False,
     )
     return 0
 

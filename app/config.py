@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     playbook_dir: Path = ROOT / "playbook"
     prompts_dir: Path = ROOT / "prompts"
     max_body_bytes: int = 256 * 1024
+    # Addresses whose X-Forwarded-For / X-Forwarded-Proto are believed ("*" for any, "" none).
+    trusted_proxies: str = "127.0.0.1"
+    # Mark cookies Secure even when the request looks like plain HTTP (TLS ends before a proxy
+    # that sends no X-Forwarded-Proto).
+    secure_cookies: bool = False
     # Read without the SALESCOACH_ prefix, as every OpenAI client does.
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")

@@ -6,14 +6,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth import endpoints as auth_endpoints
 from app.coach import endpoints as coach_endpoints
 from app.config import Settings, get_settings
 from app.db import create_engine, create_sessionmaker
 from app.errors import install_error_handlers
+from app.headers import SecurityHeaders, docs_policy, script_hashes
 from app.limits import BodySizeLimit
 from app.llm.models import build_chat_model
 from app.needs import endpoints as needs_endpoints
@@ -51,6 +58,27 @@ def customer_engine(settings: Settings, chat_model: BaseChatModel | None) -> Cus
     return LLMEngine(chat_model, settings)
 
 
+def docs_policies(app: FastAPI) -> dict[str, str]:
+    """The CSP of each API docs page, allowing exactly the inline script FastAPI renders there."""
+    title, openapi_url = app.title, app.openapi_url or ""
+    pages = {
+        app.docs_url: get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{title} - Swagger UI",
+            oauth2_redirect_url=app.swagger_ui_oauth2_redirect_url,
+            init_oauth=app.swagger_ui_init_oauth,
+            swagger_ui_parameters=app.swagger_ui_parameters,
+        ),
+        app.swagger_ui_oauth2_redirect_url: get_swagger_ui_oauth2_redirect_html(),
+        app.redoc_url: get_redoc_html(openapi_url=openapi_url, title=f"{title} - ReDoc"),
+    }
+    return {
+        path: docs_policy(script_hashes(bytes(page.body).decode()))
+        for path, page in pages.items()
+        if path
+    }
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -71,7 +99,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Loaded before serving so a broken playbook fails at start-up, naming file and field.
     app.state.playbook = load_playbook(settings.playbook_dir)
     install_error_handlers(app)
+    # Outermost last: proxy headers first, then the security headers on every answer
+    # (a 413 included), then the body limit.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, docs_policies=docs_policies(app))
+    if settings.trusted_proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

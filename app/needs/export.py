@@ -20,13 +20,20 @@ max_points, evidence_turns`:
   need_points | next_action;
 - `scorecard` row (field = total, points = total, max_points = 100, text = band) and one
   `criterion` row per criterion (field = id, text = comment, evidence_turns space-separated).
+
+Both carry text a rep, a trainer or a model wrote, so neither may become live content where it
+is opened: a CSV cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+leading `'` (OWASP's CSV injection advice), so spreadsheets show it as text, not a formula; in
+Markdown every text is HTML-escaped (`<`, `>`, `&`), so a viewer renders no tag.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterable
+from typing import Any
 
 from app.needs.schemas import ITEM_FIELDS, Item, NeedsRecord, Scorecard, SessionExport
 from app.playbook.persona import Language
@@ -309,8 +316,20 @@ def _turn_md(turn: TranscriptTurn, t: dict[str, str]) -> list[str]:
     return lines
 
 
+def _escaped(value: Any) -> Any:
+    """Every string in a dumped bundle with HTML's special characters escaped."""
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
+
+
 def export_markdown(bundle: SessionExport, language: Language) -> str:
     t = LABELS[language]
+    bundle = SessionExport.model_validate(_escaped(bundle.model_dump()))
     created = bundle.created_at.strftime("%Y-%m-%d %H:%M %Z").strip()
     lines = [
         f"# {t['title']}: {bundle.persona_name} · {t[bundle.scenario]}",
@@ -330,6 +349,14 @@ def export_markdown(bundle: SessionExport, language: Language) -> str:
     for turn in sorted(bundle.turns, key=lambda x: x.seq):
         lines += _turn_md(turn, t)
     return "\n".join(lines).rstrip() + "\n"
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _neutral(cell: str) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character gets a `'` before it."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def _row(section: str, **values: object) -> list[str]:
@@ -438,5 +465,5 @@ def export_csv(bundle: SessionExport) -> str:
             for c in card.criteria
         ]
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([_neutral(cell) for cell in row] for row in rows)
     return out.getvalue()

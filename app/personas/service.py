@@ -52,16 +52,25 @@ async def owned_ids(db: AsyncSession, *, user: User) -> set[str]:
     return set((await db.execute(stmt)).scalars())
 
 
+def may_use(row: StoredPersona, user: User) -> bool:
+    """A rep's practice persona is theirs alone (and admins'); shared personas are everyone's."""
+    return row.owner_id is None or row.owner_id == user.id or user.role == "admin"
+
+
+async def _stored(db: AsyncSession, *, persona_id: str, user: User) -> StoredPersona:
+    row = await db.get(StoredPersona, persona_id)
+    if row is None or not may_use(row, user):
+        # Someone else's practice persona answers as if it did not exist.
+        raise NotFound(f"persona {persona_id!r} not found")
+    return row
+
+
 async def get_persona(
     db: AsyncSession, playbook: Playbook, *, persona_id: str, user: User
 ) -> Persona:
     if persona_id in playbook.personas:
         return playbook.personas[persona_id]
-    row = await db.get(StoredPersona, persona_id)
-    if row is None or (
-        row.owner_id is not None and row.owner_id != user.id and not is_trainer(user)
-    ):
-        raise NotFound(f"persona {persona_id!r} not found")
+    row = await _stored(db, persona_id=persona_id, user=user)
     return Persona.model_validate(row.data)
 
 
@@ -93,9 +102,7 @@ async def update_persona(
 ) -> Persona:
     if persona.id in playbook.personas:
         raise Conflict(f"persona {persona.id!r} comes from playbook/ files: edit it there")
-    row = await db.get(StoredPersona, persona.id)
-    if row is None:
-        raise NotFound(f"persona {persona.id!r} not found")
+    row = await _stored(db, persona_id=persona.id, user=user)
     row.data = persona.model_dump(mode="json")
     row.language = persona.language
     await db.flush()

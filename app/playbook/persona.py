@@ -40,6 +40,23 @@ class Objection(_Open):
     text: str = Field(min_length=1, max_length=1000)
 
 
+# The persona card: what a rep may read before and during practice.
+CARD_FIELDS = (
+    "id",
+    "language",
+    "name",
+    "title",
+    "company",
+    "industry",
+    "company_size",
+    "annual_revenue",
+    "decision_role",
+    "personality",
+    "difficulty",
+    "background",
+)
+
+
 class Persona(_Open):
     id: str
     language: Language
@@ -97,6 +114,6 @@ class Persona(_Open):
         return sum(len(p.need_payoffs) for p in self.problems)
 
     def card(self) -> dict[str, object]:
-        """What a rep may see: everything but the hidden facts and objections."""
-        hidden = {"situation", "problems", "objections"}
-        return {k: v for k, v in self.model_dump(mode="json").items() if k not in hidden}
+        """What a rep may see: the card fields only; hidden facts, objections and any extra
+        field a trainer added (notes, answers) stay with trainers."""
+        return self.model_dump(mode="json", include=set(CARD_FIELDS))

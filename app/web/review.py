@@ -50,7 +50,7 @@ class SessionFilters:
     @classmethod
     def from_query(cls, query: dict[str, str]) -> SessionFilters:
         found = cls(**{k: query.get(k, "").strip() for k in cls.__dataclass_fields__})
-        if found.order.lstrip("-") not in SORTABLE:
+        if found.order.removeprefix("-") not in SORTABLE:
             found.order = "-created_at"
         if found.scenario not in SCENARIOS:
             found.scenario = ""

@@ -17,6 +17,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, Response
 
 from app.auth.models import User
+from app.config import Settings
 from app.deps import CSRF_COOKIE, SESSION_COOKIE, SessionDep, SettingsDep, user_from_token
 from app.web.catalogue import UiLanguage, as_language, from_accept_language
 
@@ -127,4 +128,6 @@ def is_trainer(user: User) -> bool:
 
 
 def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+    """Secure cookies over HTTPS (seen directly or through a trusted proxy), or when configured."""
+    settings: Settings = request.app.state.settings
+    return request.url.scheme == "https" or settings.secure_cookies
