@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.coach.schemas import NextStepSignal, Openness, SpinType
+from app.coach.schemas import Coaching, NextStepSignal, Openness, SpinType
 from app.roleplay.schemas import TurnOut
 
 # The behaviours of SPIN.md a trainer can correct (the coach's internal measures are not labels).
@@ -74,6 +73,13 @@ class LabelSignals(BaseModel):
     repeat_of: int | None = None
     next_step: NextStepSignal = Field(default_factory=NextStepSignal)
 
+    @classmethod
+    def of(cls, reading: Coaching | None) -> LabelSignals:
+        """The behaviours of the coach's reading, as a label states them."""
+        if reading is None:
+            return cls()
+        return cls.model_validate(reading.signals.model_dump(include=set(cls.model_fields)))
+
 
 class TrainerLabel(BaseModel):
     spin: SpinType | None
@@ -82,22 +88,15 @@ class TrainerLabel(BaseModel):
     by: str | None
     at: datetime
 
-    def agrees_with(self, coaching: dict[str, Any] | None) -> dict[str, bool]:
+    def agrees_with(self, reading: Coaching | None) -> dict[str, bool]:
         """Per aspect, whether the coach's reading says what the trainer says."""
-        reading = coaching or {}
-        coach_signals = LabelSignals.model_validate(
-            {
-                k: v
-                for k, v in (reading.get("signals") or {}).items()
-                if k in LabelSignals.model_fields
-            }
-        )
+        coach_signals = LabelSignals.of(reading)
         mine, theirs = self.signals.model_dump(), coach_signals.model_dump()
         mine["next_step"] = _step_key(self.signals.next_step)
         theirs["next_step"] = _step_key(coach_signals.next_step)
         return {
-            "spin": reading.get("spin") == self.spin,
-            "question": reading.get("question") == self.question,
+            "spin": reading is not None and reading.spin == self.spin,
+            "question": reading is not None and reading.question == self.question,
             "signals": mine == theirs,
         }
 

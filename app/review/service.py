@@ -97,15 +97,9 @@ async def label_turn(
     base = _as_label(label, None) if label else None
     reading = turn.coaching
     current: dict[str, Any] = {
-        "spin": base.spin if base else reading.get("spin"),
-        "question": base.question if base else reading.get("question"),
-        "signals": (
-            base.signals.model_dump()
-            if base
-            else LabelSignals.model_validate(
-                {k: v for k, v in (reading.get("signals") or {}).items() if k in BEHAVIOURS_ALL}
-            ).model_dump()
-        ),
+        "spin": base.spin if base else reading.spin,
+        "question": base.question if base else reading.question,
+        "signals": (base.signals if base else LabelSignals.of(reading)).model_dump(),
     }
     given = body.model_dump(exclude_unset=True)
     for key in ("spin", "question"):
@@ -164,7 +158,6 @@ async def agreement(db: AsyncSession, *, user: User) -> dict[str, Any]:
 
 
 AGREEMENT_ASPECTS = ("spin", "question", "signals", "all")
-BEHAVIOURS_ALL = frozenset(LabelSignals.model_fields)
 
 
 async def _label_row(db: AsyncSession, turn_id: int) -> TurnLabel | None:
