@@ -167,22 +167,29 @@ def _classify(
     return best, scores[best]  # type: ignore[return-value]
 
 
-def analyze(
-    text: str,
-    rules: CoachRules,
-    *,
-    language: Language | None = None,
-    context: CoachContext | None = None,
-    opener: bool = False,
-) -> Coaching:
-    """Coach one rep utterance: SPIN type, openness, signals, flags, opener checks and a tip."""
-    text = halfwidth(text)
-    # Patterns follow the language the rep actually wrote; the tip, the session's language.
-    lang: Language = detect_language(text)
-    tip_lang: Language = language or lang
-    ctx = context or CoachContext()
-    sig = rules.signals
+@dataclass(slots=True)
+class Utterance:
+    """The rules' reading of one utterance alone, before the conversation is taken into account."""
 
+    text: str
+    language: Language
+    sentences: list[_Sentence]
+    spin: SpinType | None
+    score: float
+    question: Openness | None
+    claims: list[str]
+    shown: set[SignalName]
+    cues: frozenset[str]
+
+
+# Behaviour cues read from the utterance alone (signals.yaml), beside the SignalName ones.
+CUE_BEHAVIOURS = ("summary", "meta", "goodbye", "hard_close", "off_topic")
+
+
+def read_utterance(text: str, rules: CoachRules, language: Language | None = None) -> Utterance:
+    """The rules on one utterance: sentences, SPIN type and its score, openness, claims, cues."""
+    text = halfwidth(text)
+    lang: Language = language or detect_language(text)
     sentences = [
         _read(s, rules, lang) for s in (rules.spin.questions.sentences(text) or [text.strip()])
     ]
@@ -192,37 +199,148 @@ def analyze(
         # A question no cue speaks for, asked beside small talk, follows it ("How was the
         # weekend? Get up to anything fun?"): it is not taken as a situation question.
         spin_questions = [q for q in spin_questions if q.score > 0]
-    spin = max(spin_questions, key=lambda q: q.score).spin if spin_questions else None
+    best = max(spin_questions, key=lambda q: q.score) if spin_questions else None
     question: Openness | None = None
     if questions:
         question = "open" if any(q.openness == "open" for q in questions) else "closed"
-
-    # A pitch inside a SPIN question ("if our tool could..., what would it mean?") is not one.
-    pitch_sentences = [
-        s.text for s in sentences if "pitch" in s.shown and not (s.is_question and s.spin)
+    sig = rules.signals
+    # A claim inside a SPIN question ("if our tool could..., what would it mean?") is not one.
+    claims = [
+        s.text
+        for s in sentences
+        if ("pitch" in s.shown or sig.value_point.found(s.text, lang))
+        and not (s.is_question and s.spin)
     ]
     shown: set[SignalName] = set().union(*(s.shown for s in sentences))
     shown.discard("pitch")
-    if pitch_sentences:
-        shown.add("pitch")
+    cues = frozenset(name for name in CUE_BEHAVIOURS if getattr(sig, name).found(text, lang))
+    return Utterance(
+        text=text,
+        language=lang,
+        sentences=sentences,
+        spin=best.spin if best else None,
+        score=best.score if best else 0.0,
+        question=question,
+        claims=claims,
+        shown=shown,
+        cues=cues,
+    )
 
-    next_form = next((s.next_form for s in sentences if s.next_form is not None), None)
+
+def _ngrams(text: str, language: Language) -> set[str]:
+    """Character bigrams (Chinese) or trigrams (English) of the words, for comparing questions."""
+    if language == "zh":
+        chars = "".join(HAN.findall(text)) or text
+        return {chars[i : i + 2] for i in range(len(chars) - 1)}
+    words = " ".join(WORD.findall(text.lower()))
+    return {words[i : i + 3] for i in range(len(words) - 2)}
+
+
+def _similarity(a: set[str], b: set[str]) -> float:
+    """Dice coefficient of two n-gram sets."""
+    return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
+
+
+@dataclass(slots=True, frozen=True)
+class Conversation:
+    """What the conversation so far says about a rep turn (read from the context)."""
+
+    pain_named: bool
+    payoff_stated: bool
+    rapport_done: bool
+    repeat_of: int | None
+
+
+def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Conversation:
+    cues = rules.signals.context
+    said = [t.text for t in ctx.customer_turns]
+    pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
+    pain = pain or any(cues.customer_pain.found(halfwidth(t), u.language) for t in said)
+    payoff = ctx.revealed("need_payoff") or any(
+        cues.customer_payoff.found(halfwidth(t), u.language) for t in said
+    )
+    business = any(t.coaching is not None and t.coaching.spin for t in ctx.rep_turns)
+    rapport_done = business or ctx.rep_turn_index >= cues.rapport_turns
+    return Conversation(pain, payoff, rapport_done, _repeat_of(u, ctx, rules))
+
+
+def _repeat_of(u: Utterance, ctx: CoachContext, rules: CoachRules) -> int | None:
+    """The latest earlier rep question the customer answered that this turn asks again."""
+    if u.question is None or u.spin is None:
+        return None
+    answered: set[int] = set()
+    last_rep: int | None = None
+    for t in ctx.earlier:
+        if t.speaker == "rep":
+            last_rep = t.seq
+        elif last_rep is not None and t.text.strip():
+            answered.add(last_rep)
+    mine = _ngrams(u.text, u.language)
+    threshold = rules.signals.context.repeat_min_similarity
+    best: tuple[float, int] | None = None
+    for t in ctx.rep_turns:
+        asked = t.coaching
+        if t.seq not in answered or asked is None or asked.question is None:
+            continue
+        similarity = _similarity(mine, _ngrams(halfwidth(t.text), u.language))
+        if similarity >= threshold and (best is None or similarity >= best[0]):
+            best = (similarity, t.seq)
+    return best[1] if best else None
+
+
+def read(
+    text: str,
+    rules: CoachRules,
+    context: CoachContext | None = None,
+    *,
+    language: Language | None = None,
+    opener: bool = False,
+) -> Coaching:
+    """Coach one rep turn in its conversation: SPIN type, openness, behaviours, flags, opener
+    checks and a tip. Without earlier turns it reads the utterance alone."""
+    ctx = context or CoachContext()
+    # Patterns follow the language the rep actually wrote; the tip, the session's language.
+    u = read_utterance(text, rules, None)
+    lang = u.language
+    tip_lang: Language = language or lang
+    conv = read_conversation(u, ctx, rules)
+    sig = rules.signals
+
+    scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
+    opener_due = opener or (
+        scenario is not None and scenario.opener_on_first_turn and ctx.rep_turn_index == 0
+    )
+    opener_check = check_opener(u.text, rules, lang) if opener_due else None
+
+    claims = u.claims
+    if opener_check is not None and opener_check.stated_purpose and len(claims) == 1:
+        # The opener's one-line purpose statement is not a pitch (SPIN.md).
+        claims = []
+    spin, question, shown = u.spin, u.question, u.shown
+    if "meta" in u.cues:
+        # Talking to the program is not a question to the customer.
+        spin = None
+    next_form = next((s.next_form for s in u.sentences if s.next_form is not None), None)
     next_step = NextStepSignal()
     if next_form is not None:
-        time = sig.next_step.concrete_time.phrase(text, lang)
+        time = sig.next_step.concrete_time.phrase(u.text, lang)
         next_step = NextStepSignal(
-            proposed=True,
-            has_concrete_time=time is not None,
-            time_text=time,
-            form=next_form,
+            proposed=True, has_concrete_time=time is not None, time_text=time, form=next_form
         )
-
-    han, words, seconds = _spoken(text, rules)
+    chat = "small_talk" in shown or "off_topic" in u.cues
+    questions = [s for s in u.sentences if s.is_question]
+    han, words, seconds = _spoken(u.text, rules)
     signals = Signals(
-        pitch=bool(pitch_sentences),
-        small_talk="small_talk" in shown,
-        value_point=any(sig.value_point.found(s, lang) for s in pitch_sentences),
+        small_talk=chat and not conv.rapport_done,
         acknowledgement="acknowledgement" in shown,
+        summary="summary" in u.cues,
+        value_point=bool(claims) and conv.pain_named,
+        pitch=bool(claims) and not conv.pain_named,
+        hard_close="hard_close" in u.cues and not conv.payoff_stated,
+        off_topic=chat and conv.rapport_done,
+        meta="meta" in u.cues,
+        goodbye="goodbye" in u.cues,
+        repeat_of=conv.repeat_of,
         next_step=next_step,
         question_count=len(questions),
         asks_value=any(
@@ -231,12 +349,6 @@ def analyze(
         ),
         estimated_seconds=seconds,
     )
-
-    scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
-    opener_due = opener or (
-        scenario is not None and scenario.opener_on_first_turn and ctx.rep_turn_index == 0
-    )
-    opener_check = check_opener(text, rules, lang) if opener_due else None
 
     limits = rules.flags
     too_long = (
@@ -251,8 +363,9 @@ def analyze(
         "too_long": too_long,
         "no_question": not questions
         and not shown.intersection(limits.no_question_exempt)
+        and not (signals.summary or signals.goodbye or signals.meta)
         and not (opener_check is not None and opener_check.asked_for_time),
-        "too_many_points": len(pitch_sentences) > limits.max_value_points,
+        "too_many_points": len(claims) > limits.max_value_points,
         "vague_next_step": next_step.proposed and not next_step.has_concrete_time,
         "no_rapport": scenario is not None
         and ctx.rep_turn_index < scenario.rapport_turns
@@ -278,6 +391,18 @@ def analyze(
         tip=_tip(rules, tip_lang, flags, opener_check, spin).format_map(values),
         signals=signals,
     )
+
+
+def analyze(
+    text: str,
+    rules: CoachRules,
+    *,
+    language: Language | None = None,
+    context: CoachContext | None = None,
+    opener: bool = False,
+) -> Coaching:
+    """`read` with keyword arguments (the earlier name)."""
+    return read(text, rules, context, language=language, opener=opener)
 
 
 def _tip(

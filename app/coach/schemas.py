@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
-from app.playbook.persona import Language
+from app.playbook.persona import FactKind, Language
 
 SpinType = Literal["situation", "problem", "implication", "need_payoff"]
+SPIN_ORDER: tuple[SpinType, ...] = get_args(SpinType)
 Openness = Literal["open", "closed"]
 Scenario = Literal["cold_call", "discovery"]
 
@@ -56,14 +58,6 @@ class Signals(BaseModel):
     estimated_seconds: float = 0.0
 
 
-class CoachContext(BaseModel):
-    """What the coach needs to know about the conversation so far (no I/O)."""
-
-    scenario: Scenario | None = None
-    problem_known: bool = False
-    rep_turn_index: int = 0
-
-
 class Coaching(BaseModel):
     language: Language
     spin: SpinType | None = None
@@ -72,3 +66,61 @@ class Coaching(BaseModel):
     opener: OpenerCheck | None = None
     tip: str = ""
     signals: Signals = Field(default_factory=Signals)
+
+
+class Revealed(BaseModel):
+    """A fact the customer disclosed in a turn (from the customer state machine)."""
+
+    kind: FactKind
+    text: str = ""
+
+
+class EarlierTurn(BaseModel):
+    """A turn before the one being read: rep turns with the coach's stored reading, customer
+    turns with the facts they revealed."""
+
+    seq: int
+    speaker: Literal["rep", "customer"]
+    text: str
+    coaching: Coaching | None = None
+    revealed: list[Revealed] = Field(default_factory=list)
+
+
+class CoachContext(BaseModel):
+    """The conversation so far, as the coach reads a rep turn in it (pure data, no I/O).
+
+    `earlier` holds the turns before this one in order. `problem_known` and `rep_turn_index`
+    can be given without turns (a terminal session, a test); `of` derives them from the turns.
+    """
+
+    scenario: Scenario | None = None
+    earlier: list[EarlierTurn] = Field(default_factory=list)
+    problem_known: bool = False
+    rep_turn_index: int = 0
+
+    @classmethod
+    def of(cls, scenario: Scenario | None, earlier: Sequence[EarlierTurn]) -> CoachContext:
+        turns = list(earlier)
+        return cls(
+            scenario=scenario,
+            earlier=turns,
+            problem_known=any(f.kind == "problem" for t in turns for f in t.revealed),
+            rep_turn_index=sum(1 for t in turns if t.speaker == "rep"),
+        )
+
+    @property
+    def rep_turns(self) -> list[EarlierTurn]:
+        return [t for t in self.earlier if t.speaker == "rep"]
+
+    @property
+    def customer_turns(self) -> list[EarlierTurn]:
+        return [t for t in self.earlier if t.speaker == "customer"]
+
+    def revealed(self, kind: FactKind) -> bool:
+        return any(f.kind == kind for t in self.earlier for f in t.revealed)
+
+    @property
+    def stage(self) -> SpinType | None:
+        """The furthest SPIN type the rep has asked so far (S -> P -> I -> N)."""
+        asked = {t.coaching.spin for t in self.rep_turns if t.coaching and t.coaching.spin}
+        return next((k for k in reversed(SPIN_ORDER) if k in asked), None)

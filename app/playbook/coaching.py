@@ -9,8 +9,10 @@ playbook/coach/ holds one file per part, read by `load`:
   types with definitions, weighted cue groups and counter-groups per language, and which
   signals make a question a non-SPIN one (small talk, asking for time, a next step...).
 - signals.yaml: cue patterns for what the rep did besides asking (pitch, value point, small
-  talk, greeting, thanks, acknowledgement, asking to repeat) and for next steps (proposal
-  cues, concrete time expressions, forms such as call, meeting, demo, visit, case study).
+  talk, greeting, thanks, acknowledgement, asking to repeat, summary, meta, goodbye, hard
+  close, off topic) and for next steps (proposal cues, concrete time expressions, forms such
+  as call, meeting, demo, visit, case study); `context` holds what is read from the
+  conversation around the turn (the customer naming a pain or a payoff, repeats, rapport).
 - flags.yaml: the flags the coach can raise and their thresholds.
 - tips.yaml: a short tip per flag, per missed opener check and per SPIN type, in zh and en,
   and the priority that picks one tip per turn. Tips may use the placeholders in TIP_FIELDS.
@@ -248,6 +250,18 @@ class NextStepCues(_Strict):
     forms: dict[str, Patterns] = Field(min_length=1)
 
 
+class ContextCues(_Strict):
+    """What the coach reads from the conversation around a rep turn."""
+
+    # The customer names a pain / states what a solution is worth, in their own words.
+    customer_pain: Patterns
+    customer_payoff: Patterns
+    # Share of character n-grams an answered earlier question must share to be asked again.
+    repeat_min_similarity: float = Field(gt=0, le=1)
+    # Rep turns of rapport; small talk after them (or after business began) is off topic.
+    rapport_turns: int = Field(ge=0, le=20)
+
+
 class SignalCues(_Strict):
     pitch: Patterns
     value_point: Patterns
@@ -257,6 +271,12 @@ class SignalCues(_Strict):
     acknowledgement: Patterns
     repeat_request: Patterns
     next_step: NextStepCues
+    summary: Patterns
+    meta: Patterns
+    goodbye: Patterns
+    hard_close: Patterns
+    off_topic: Patterns
+    context: ContextCues
 
 
 # ---- flags.yaml --------------------------------------------------------------------------

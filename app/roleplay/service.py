@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auth.models import User
 from app.coach import analyzer as coach
 from app.coach import tips
-from app.coach.schemas import CoachContext, Scenario
+from app.coach.schemas import CoachContext, EarlierTurn, Scenario
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.personas import service as persona_service
@@ -65,6 +65,12 @@ def transcript(turns: list[Turn]) -> list[TranscriptTurn]:
             )
         )
     return out
+
+
+def coach_context(scenario: Scenario, turns: list[TranscriptTurn]) -> CoachContext:
+    """The conversation so far as the coach reads the next rep turn in it."""
+    earlier = [EarlierTurn.model_validate(t, from_attributes=True) for t in turns]
+    return CoachContext.of(scenario, earlier)
 
 
 def persona_of(session: PracticeSession) -> Persona:
@@ -139,19 +145,16 @@ async def run_turn(
             turns = await repository.turns_of(db, session_id=session_id)
             rep_turn = _pending_retry(turns, text)
             if rep_turn is None:
-                reading = coach.analyze(
+                history = transcript(turns)
+                reading = coach.read(
                     text,
                     playbook.coach,
-                    context=CoachContext(
-                        scenario=session.scenario,
-                        problem_known=_problem_known(turns),
-                        rep_turn_index=sum(1 for t in turns if t.speaker == "rep"),
-                    ),
+                    coach_context(session.scenario, history),
                     language=session.language,
                 )
                 # The stored tip is the next best move in this conversation (app/coach/tips.py).
                 reading.tip = tips.next_best_move(
-                    reading, transcript(turns), persona_of(session), session.scenario, playbook
+                    reading, history, persona_of(session), session.scenario, playbook
                 ).text
                 rep_turn = Turn(
                     session_id=session_id,
@@ -228,12 +231,3 @@ def _pending_retry(turns: list[Turn], text: str) -> Turn | None:
     if turns and turns[-1].speaker == "rep" and turns[-1].text == text:
         return turns[-1]
     return None
-
-
-def _problem_known(turns: list[Turn]) -> bool:
-    return any(
-        f.get("kind") == "problem"
-        for t in turns
-        if t.speaker == "customer"
-        for f in (t.meta or {}).get("revealed", [])
-    )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from app.coach import analyzer as coach
-from app.coach.schemas import CoachContext, Coaching, Scenario
+from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario
 from app.config import Settings
 from app.errors import AppError
 from app.playbook.loader import Playbook
@@ -71,15 +71,13 @@ async def practice(
             break
         if not text:
             continue
-        coaching = coach.analyze(
+        coaching = coach.read(
             text,
             playbook.coach,
-            language=persona.language,
-            context=CoachContext(
-                scenario=scenario,
-                problem_known=any(f.kind == "problem" for t in turns for f in t.revealed),
-                rep_turn_index=sum(1 for t in turns if t.speaker == "rep"),
+            CoachContext.of(
+                scenario, [EarlierTurn.model_validate(t, from_attributes=True) for t in turns]
             ),
+            language=persona.language,
         )
         print(f"  [{labels['coach']}] {describe(coaching)}", file=out)
         decision = decide(state, persona, coaching, text, scenario, playbook.customer)

@@ -79,11 +79,13 @@ def test_pitch_before_any_problem_is_premature(rules: CoachRules) -> None:
     text = "Our platform cuts reporting time by 60 percent and integrates with every ERP."
     early = analyze(text, rules, context=CoachContext(problem_known=False))
     assert "premature_pitch" in early.flags
-    assert early.signals.pitch and early.signals.value_point
+    assert early.signals.pitch and not early.signals.value_point
     assert early.spin is None and early.question is None
     assert early.tip == rules.tips.flags["premature_pitch"].en
+    # Once the customer has named a pain, the same claim is a value point, not a pitch.
     later = analyze(text, rules, context=CoachContext(problem_known=True))
-    assert "premature_pitch" not in later.flags and later.signals.pitch
+    assert "premature_pitch" not in later.flags
+    assert later.signals.value_point and not later.signals.pitch
 
 
 def test_pitch_framed_as_need_payoff_is_not_a_pitch(rules: CoachRules) -> None:
