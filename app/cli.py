@@ -86,6 +86,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         log_level="info",
         proxy_headers=False,
+        # uvicorn[standard]'s C event loop and HTTP parser, named so a missing one fails loudly.
+        loop="uvloop",
+        http="httptools",
     )
     return 0
 

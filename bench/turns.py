@@ -55,7 +55,8 @@ PG_URL = os.environ.get("SALESCOACH_TEST_PG_URL", "postgresql://postgres@127.0.0
 SESSION_TURNS = 30
 CLIENTS = 16
 # Same server options as `salescoach serve` (app/cli.py), minus the access log for both apps.
-UVICORN = ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log"]
+UVICORN = ["--loop", "uvloop", "--http", "httptools", "--no-proxy-headers"]
+UVICORN += ["--log-level", "warning", "--no-access-log"]
 
 PERSONAS = {"en": "karen-education", "zh": "liu-retail"}
 TEXTS = {
@@ -174,6 +175,11 @@ class Server:
     user_id: int
     token: str = ""
     sessions: list[tuple[str, str]] = field(default_factory=list)  # (id, language)
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the server process (all its threads) so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -355,6 +361,7 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     ended: int = 0
     elapsed: float = 0.0
+    cpu: float = 0.0  # the server's CPU seconds during the phase
 
 
 async def talk(
@@ -396,12 +403,14 @@ async def phase(server: Server, clients: int, seconds: float, limit: int) -> Tal
     per_client = int(turns / clients / SESSION_TURNS) + 2
     pool = await new_sessions(server, clients * per_client)
     tally = Tally()
+    cpu = server.cpu_seconds()
     started = time.perf_counter()
     deadline = started + seconds
     await asyncio.gather(
         *(talk(server, pool[i::clients], tally, deadline, limit) for i in range(clients))
     )
     tally.elapsed = time.perf_counter() - started
+    tally.cpu = server.cpu_seconds() - cpu
     return tally
 
 
@@ -420,6 +429,7 @@ class Figures:
     rate: dict[str, list[float]] = field(default_factory=dict)
     p50: dict[str, list[float]] = field(default_factory=dict)
     p95: dict[str, list[float]] = field(default_factory=dict)
+    cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # server CPU per turn
     errors: dict[str, list[str]] = field(default_factory=dict)
     ended: dict[str, int] = field(default_factory=dict)
 
@@ -439,6 +449,7 @@ async def compare(
             figures.p50.setdefault(server.name, []).append(statistics.median(ms))
             figures.p95.setdefault(server.name, []).append(ms[int(0.95 * (len(ms) - 1))])
             figures.rate.setdefault(server.name, []).append(many.turns / many.elapsed)
+            figures.cpu_ms.setdefault(server.name, []).append(many.cpu / many.turns * 1000)
             errors = figures.errors.setdefault(server.name, [])
             errors += [e for e in single.errors + many.errors if e != "ran out of sessions"]
             figures.ended[server.name] = (
@@ -589,6 +600,8 @@ def rows_for(db: str, f: Figures) -> list[str]:
         f"{med(f.p50[floor]):.1f} ms | {p50_ratio:.2f} |",
         f"| {db}: p95 latency, 1 client | {med(f.p95[app]):.1f} ms | "
         f"{med(f.p95[floor]):.1f} ms | {med(f.p95[app]) / med(f.p95[floor]):.2f} |",
+        f"| {db}: server CPU per turn, {CLIENTS} clients | {med(f.cpu_ms[app]):.2f} ms | "
+        f"{med(f.cpu_ms[floor]):.2f} ms | {med(f.cpu_ms[app]) / med(f.cpu_ms[floor]):.2f} |",
         f"| {db}: errors | {len(f.errors[app])} | {len(f.errors[floor])} | "
         f"{'none' if not errors else 'printed above'} |",
     ]

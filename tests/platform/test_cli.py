@@ -71,3 +71,24 @@ def test_user_add_without_a_password_source_exits_1(env: dict[str, str]) -> None
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 1 and "SALESCOACH_PASSWORD" in result.stderr
+
+
+def test_serve_runs_uvicorn_on_uvloop_and_httptools(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from app.config import get_settings
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options, app=app))
+    monkeypatch.setenv("SALESCOACH_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("SALESCOACH_LLM", "scripted")
+    get_settings.cache_clear()
+    try:
+        assert main(["serve", "--port", "8123"]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert served["app"] == "app.main:create_app" and served["port"] == 8123
+    assert served["loop"] == "uvloop" and served["http"] == "httptools"
+    assert "created rep account" in capsys.readouterr().out
