@@ -285,7 +285,7 @@ class Renderer:
         return Tip(kind, template.format_map(values), frozenset(move.says), cites)
 
 
-def _focus(conv: Conversation, rules: MoveRules) -> tuple[Said | None, QuestionKind]:
+def focus(conv: Conversation, rules: MoveRules) -> tuple[Said | None, QuestionKind]:
     """The thread to build on next and the kind of question that builds on it."""
     open_ = [s for s in (conv.open_implication(), conv.open_problem()) if s is not None]
     if open_:
@@ -330,7 +330,7 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
 def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest: bool) -> Tip:
     step = reading.signals.next_step
     if not interest:
-        thread, follow = _focus(conv, r.rules)
+        thread, follow = focus(conv, r.rules)
         return r.tip("earn_next_step", question=follow, quoted=thread)
     if not step.has_concrete_time:
         return r.tip("concrete_time", question="next_step")
@@ -382,7 +382,7 @@ def next_best_move(
     r = Renderer(persona, playbook.moves, conv)
     tip = _choose(reading, conv, r, persona, scenario, playbook)
     if "propose_next_step" in tip.says and conv.step_on_table():
-        thread, follow = _focus(conv, r.rules)
+        thread, follow = focus(conv, r.rules)
         return r.tip("keep_going", question=follow, quoted=thread)
     return tip
 
@@ -398,7 +398,7 @@ def _choose(
     s = reading.signals
     flags = set(reading.flags)
     interest = conv.has(playbook.customer.interest[scenario])
-    thread, follow = _focus(conv, r.rules)
+    thread, follow = focus(conv, r.rules)
     problem_known = conv.has("problem")
 
     if s.goodbye:

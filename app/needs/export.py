@@ -19,7 +19,9 @@ max_points, evidence_turns`:
 - `first_contact` rows (cold calls): field = time | interest | customer_feedback |
   need_points | next_action;
 - `scorecard` row (field = total, points = total, max_points = 100, text = band) and one
-  `criterion` row per criterion (field = id, text = comment, evidence_turns space-separated).
+  `criterion` row per criterion (field = id, text = comment, evidence_turns space-separated);
+- `missed` rows, one per missed opportunity: seq = the customer turn to build on, field =
+  its kind, text = the comment, tip = the better question.
 
 Both carry text a rep, a trainer or a model wrote, so neither may become live content where it
 is opened: a CSV cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
@@ -92,6 +94,8 @@ LABELS: dict[Language, dict[str, str]] = {
         "need_types": "需求类型",
         "follow_up_priority": "跟进优先级",
         "scorecard": "评分卡",
+        "missed": "错过的机会",
+        "better_question": "更好的问法",
         "total": "总分",
         "criterion": "评分项",
         "points": "得分",
@@ -162,6 +166,8 @@ LABELS: dict[Language, dict[str, str]] = {
         "need_types": "Need types",
         "follow_up_priority": "Follow-up priority",
         "scorecard": "Scorecard",
+        "missed": "Missed opportunities",
+        "better_question": "Better question",
         "total": "Total",
         "criterion": "Criterion",
         "points": "Points",
@@ -294,6 +300,19 @@ def _scorecard_md(card: Scorecard, t: dict[str, str]) -> list[str]:
         f"- {t['needs_found']}: {card.needs_discovered} / {card.needs_total}",
         "",
     ]
+    if card.missed_opportunities:
+        lines += [
+            f"### {t['missed']}",
+            "",
+            f"| {t['turn']} | {t['missed']} | {t['comment']} | {t['better_question']} |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {m.turn_seq} | {_cell(m.label or m.kind)} | {_cell(m.comment)} "
+            f"| {_cell(m.better_question)} |"
+            for m in card.missed_opportunities
+        ]
+        lines.append("")
     return lines
 
 
@@ -463,6 +482,17 @@ def export_csv(bundle: SessionExport) -> str:
                 evidence_turns=" ".join(str(s) for s in c.evidence_turns),
             )
             for c in card.criteria
+        ]
+        rows += [
+            _row(
+                "missed",
+                seq=m.turn_seq,
+                speaker="customer",
+                field=m.kind,
+                text=m.comment,
+                tip=m.better_question,
+            )
+            for m in card.missed_opportunities
         ]
     out = io.StringIO()
     csv.writer(out).writerows([_neutral(cell) for cell in row] for row in rows)

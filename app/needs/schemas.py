@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.coach.schemas import Scenario
+from app.playbook.moves import MissedKind
 from app.playbook.persona import Language, Priority
 from app.roleplay.transcript import TranscriptTurn
 
@@ -96,6 +97,17 @@ class Criterion(BaseModel):
     comment: str
 
 
+class MissedOpportunity(BaseModel):
+    """A moment the rep could have built on: the customer turn, why, and a better question."""
+
+    turn_seq: int
+    kind: MissedKind
+    comment: str
+    better_question: str
+    # The kind's name in the session's language, for exports and pages.
+    label: str = ""
+
+
 class Scorecard(BaseModel):
     total: int = Field(ge=0, le=100)
     band: str
@@ -106,6 +118,7 @@ class Scorecard(BaseModel):
     rep_talk_ratio: float
     needs_discovered: int
     needs_total: int
+    missed_opportunities: list[MissedOpportunity] = Field(default_factory=list)
 
 
 class SessionExport(BaseModel):

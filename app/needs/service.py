@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.db import utcnow
 from app.needs import export as needs_export
+from app.needs import missed
 from app.needs.extract import build_needs_record
 from app.needs.models import StoredNeedsRecord, StoredScorecard
 from app.needs.refine import refine_with_llm
@@ -48,6 +49,7 @@ def derive(
     card = score_session(
         persona, session.scenario, turns, playbook.scoring, session.language, rules=playbook.needs
     )
+    card.missed_opportunities = missed.find(persona, session.scenario, turns, playbook)
     return card, record
 
 

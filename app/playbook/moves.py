@@ -136,12 +136,30 @@ class Industry(IndustryTerms):
     match: list[str] = Field(min_length=1)
 
 
+MissedKind = Literal[
+    "problem_not_explored",
+    "implication_not_developed",
+    "no_summary_before_next_step",
+    "next_step_before_interest",
+]
+MISSED_KINDS: tuple[MissedKind, ...] = get_args(MissedKind)
+MISSED_PLACEHOLDERS = frozenset({"name", "quote", "seq", "step"})
+
+
+class Missed(Text):
+    label: Text
+    # The model question the rep could have asked at that turn; `focus`: the next question of
+    # the thread open there.
+    question: QuestionKind | Literal["focus"]
+
+
 class MoveRules(_Strict):
     situation_enough: int = Field(default=3, ge=1, le=20)
     tips: dict[MoveKind, Move]
     questions: dict[QuestionKind, Phrases]
     industries: list[Industry] = Field(default_factory=list)
     default: IndustryTerms
+    missed: dict[MissedKind, Missed]
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""
@@ -177,6 +195,12 @@ def _check(rules: MoveRules, path: str) -> None:
             if move.quoted is not None:
                 where = f"tips.{kind}.quoted.{lang}"
                 _placeholders(move.quoted[lang], where, TIP_PLACEHOLDERS, path)
+    for missed in MISSED_KINDS:
+        if missed not in rules.missed:
+            raise PlaybookError(path, f"missed.{missed}", "missing")
+        for lang in LANGUAGES:
+            where = f"missed.{missed}.{lang}"
+            _placeholders(rules.missed[missed][lang], where, MISSED_PLACEHOLDERS, path)
     for q, phrases in rules.questions.items():
         for lang in LANGUAGES:
             for i, text in enumerate(getattr(phrases, lang)):

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from app.coach import tips
+from app.coach.analyzer import analyze
 from app.coach.schemas import Coaching, NextStepSignal, OpenerCheck, Signals
 from app.playbook import moves
 from app.playbook.errors import PlaybookError
@@ -197,3 +198,35 @@ def test_a_tip_missing_from_the_playbook_is_reported_with_file_and_field(tmp_pat
     (folder / "moves.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
     with pytest.raises(PlaybookError, match="questoin"):
         moves.load(tmp_path)
+
+
+# What each model-question list must be read as by the coach itself (None: not checked).
+MODEL_QUESTIONS: dict[str, tuple[str | None, str | None]] = {
+    "situation": ("situation", "open"),
+    "problem": ("problem", "open"),
+    "problem_on_fact": ("problem", "open"),
+    "implication": ("implication", "open"),
+    "need_payoff": ("need_payoff", "open"),
+    "priority": (None, "open"),
+}
+
+
+def test_model_questions_are_read_by_the_coach_as_what_they_model() -> None:
+    rules = PLAYBOOK.moves
+    wrong: list[str] = []
+    for kind, phrases in rules.questions.items():
+        expected = MODEL_QUESTIONS.get(kind)
+        if expected is None:
+            continue
+        for language in ("zh", "en"):
+            for template in getattr(phrases, language):
+                for terms in [*rules.industries, rules.default]:
+                    for area in getattr(terms.areas, language):
+                        text = template.format(
+                            area=area, process=terms.processes.pick(language), quote="..."
+                        )
+                        reading = analyze(text, PLAYBOOK.coach, language=language)
+                        got = (reading.spin, reading.question)
+                        if got != expected and (expected[0] or got[1] != expected[1]):
+                            wrong.append(f"{kind}: {text} -> {got}")
+    assert not wrong, wrong
