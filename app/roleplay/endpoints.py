@@ -9,9 +9,16 @@ from app.deps import CurrentUser, PlaybookDep, SessionDep, SessionMakerDep, Sett
 from app.errors import AppError
 from app.needs import service as needs_service
 from app.review import service as review_service
-from app.roleplay import repository, service, sse
+from app.roleplay import repository, retry, service, sse
 from app.roleplay.models import PracticeSession
-from app.roleplay.schemas import SessionCreate, SessionOut, SessionQuery, TurnCreate, TurnResult
+from app.roleplay.schemas import (
+    RetryCreate,
+    SessionCreate,
+    SessionOut,
+    SessionQuery,
+    TurnCreate,
+    TurnResult,
+)
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
@@ -30,6 +37,8 @@ def session_out(session: PracticeSession, rep: str, **extra: Any) -> SessionOut:
         ended_at=session.ended_at,
         total_score=session.total_score,
         patience=(session.state or {}).get("patience"),
+        retry_of=session.retry_of,
+        retry_from_seq=session.retry_from_seq,
         **extra,
     )
 
@@ -83,6 +92,23 @@ async def get_session(
         scorecard=saved[0].model_dump(mode="json") if saved else None,
         needs_record=saved[1].model_dump(mode="json") if saved else None,
     )
+
+
+@router.post("/{session_id}/retry", status_code=201)
+async def retry_session(
+    session_id: str,
+    body: RetryCreate,
+    db: SessionDep,
+    playbook: PlaybookDep,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> SessionOut:
+    """Restart one of your sessions from a rep turn: a new active session, marked as its retry."""
+    session = await retry.retry_session(
+        db, playbook, user=user, session_id=session_id, from_seq=body.from_seq, engine=settings.llm
+    )
+    turns = await repository.turns_of(db, session_id=session.id)
+    return session_out(session, user.username, turns=[service.turn_out(t) for t in turns])
 
 
 @router.post("/{session_id}/turns", response_model=TurnResult)

@@ -39,6 +39,11 @@ class PracticeSession(Base):
     total_score: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A retry restarts an earlier session from one of its rep turns (`retry_from_seq`).
+    retry_of: Mapped[str | None] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="SET NULL"), index=True
+    )
+    retry_from_seq: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_practice_sessions_created_at", "created_at"),)
 

@@ -68,6 +68,9 @@ class SessionOut(BaseModel):
     ended_at: datetime | None = None
     total_score: float | None = None
     patience: int | None = None
+    # Set on a retry: the session it restarts and the rep turn it restarts from.
+    retry_of: str | None = None
+    retry_from_seq: int | None = None
     turns: list[TurnOut] | None = None
     comments: list[CommentOut] | None = None
     scorecard: dict[str, Any] | None = None
@@ -78,6 +81,10 @@ class TurnResult(BaseModel):
     rep_turn: TurnOut
     customer_turn: TurnOut
     status: Literal["active", "ended"]
+
+
+class RetryCreate(BaseModel):
+    from_seq: int = Field(ge=1, le=1_000_000)
 
 
 class CommentCreate(BaseModel):

@@ -1,0 +1,111 @@
+"""Trying a turn again: a new session that restarts an earlier one from one of its rep turns.
+
+The retry holds copies of the turns before that rep turn (text, reading, what the customer
+revealed) and the customer's state at that point, so the rep goes on live from there and
+the customer remembers exactly what it had said. The state is the one stored with the last
+customer turn before `from_seq` (every customer turn keeps the state after it); for turns
+stored before that was kept, it is rebuilt by replaying the state machine over the stored
+readings, with the facts revealed taken from what was stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import User
+from app.coach.schemas import Scenario
+from app.db import utcnow
+from app.errors import AppError, NotFound
+from app.playbook.customer import CustomerRules
+from app.playbook.loader import Playbook
+from app.playbook.persona import Persona
+from app.roleplay import repository
+from app.roleplay import service as roleplay_service
+from app.roleplay.models import PracticeSession, Turn
+from app.roleplay.state import CustomerState, decide, initial_state
+
+
+class NotARepTurn(AppError):
+    status_code = 422
+
+
+def state_before(
+    turns: list[Turn], persona: Persona, scenario: Scenario, rules: CustomerRules
+) -> CustomerState:
+    """The customer's state after the last customer turn of `turns` (all before the retry)."""
+    answered = [t for t in turns if t.speaker == "customer"]
+    if not answered:
+        return initial_state(persona, rules)
+    stored = (answered[-1].meta or {}).get("state")
+    if stored is not None:
+        return CustomerState.model_validate(stored)
+    state = initial_state(persona, rules)
+    by_seq = {t.seq: t for t in turns}
+    for turn in turns:
+        reply = by_seq.get(turn.seq + 1)
+        if turn.speaker != "rep" or turn.coaching is None or reply is None:
+            continue
+        state = decide(state, persona, turn.coaching, turn.text, scenario, rules).state
+        said = [t for t in turns if t.seq <= reply.seq]
+        revealed = [f["id"] for t in said for f in (t.meta or {}).get("revealed", [])]
+        state.revealed = list(dict.fromkeys(revealed))
+    return state
+
+
+async def retry_session(
+    db: AsyncSession,
+    playbook: Playbook,
+    *,
+    user: User,
+    session_id: str,
+    from_seq: int,
+    engine: str,
+) -> PracticeSession:
+    """A new active session for `user` holding the turns before rep turn `from_seq` of their
+    session `session_id` and the customer's state at that point."""
+    original, _ = await roleplay_service.get_session(db, user=user, session_id=session_id)
+    if original.rep_id != user.id and user.role != "admin":
+        # Trainers read reps' sessions but do not practise in them.
+        raise NotFound("session not found")
+    turns = await repository.turns_of(db, session_id=session_id)
+    start = next((t for t in turns if t.seq == from_seq), None)
+    if start is None or start.speaker != "rep":
+        rep_seqs = ", ".join(str(t.seq) for t in turns if t.speaker == "rep") or "none"
+        raise NotARepTurn(
+            f"from_seq must be one of this session's rep turns (rep turns: {rep_seqs})"
+        )
+    before = [t for t in turns if t.seq < from_seq]
+    persona = roleplay_service.persona_of(original)
+    state = state_before(before, persona, original.scenario, playbook.customer)
+    retry = PracticeSession(
+        id=str(uuid.uuid4()),
+        rep_id=original.rep_id,
+        persona_id=original.persona_id,
+        persona=original.persona,
+        scenario=original.scenario,
+        language=original.language,
+        status="active",
+        engine=engine,
+        state=state.model_dump(mode="json"),
+        created_at=utcnow(),
+        retry_of=original.id,
+        retry_from_seq=from_seq,
+    )
+    db.add(retry)
+    for t in before:
+        db.add(
+            Turn(
+                session_id=retry.id,
+                seq=t.seq,
+                speaker=t.speaker,
+                text=t.text,
+                coaching=t.coaching.model_copy(deep=True) if t.coaching else None,
+                meta=t.meta,
+                prompt_version=t.prompt_version,
+                created_at=t.created_at,
+            )
+        )
+    await db.flush()
+    return retry
