@@ -1,8 +1,10 @@
-"""The trainer's review: the session list with filters, one session with comments, the team."""
+"""The trainer's review: the session list with filters, one session with comments and the
+trainer's corrections of the coach, the team."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
@@ -10,11 +12,13 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 
 from app.deps import PlaybookDep, SessionDep
 from app.errors import AppError, NotFound
 from app.personas import service as persona_service
 from app.review import service as review_service
+from app.review.schemas import BEHAVIOURS, LabelIn
 from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
 from app.roleplay.schemas import SessionQuery
@@ -162,10 +166,56 @@ async def review_session(
             "rep": rep,
             "persona": roleplay_service.persona_of(session),
             "turns": turn_views(turns, comments),
+            "labels": await review_service.labels_of(db, session_id=session_id),
+            "behaviours": BEHAVIOURS,
             "session_comments": [c for c in comments if c.turn_seq is None],
             "saved": request.query_params.get("saved"),
+            "labelled": request.query_params.get("labelled"),
         },
         user=user,
+    )
+
+
+@router.post("/review/sessions/{session_id}/turns/{seq}/label")
+async def label_turn(
+    request: Request, session_id: str, seq: int, db: SessionDep, user: PageUser
+) -> Response:
+    """Save a trainer's correction of the coach's reading of one rep turn."""
+    form = await request.form()
+    if not csrf_ok(request, str(form.get("csrf_token", ""))):
+        return csrf_refused(request, user)
+    if not is_trainer(user):
+        return trainers_only(request, user)
+    try:
+        body = label_from_form(
+            {k: str(v) for k, v in form.multi_items()}, form.getlist("behaviour")
+        )
+        await review_service.label_turn(db, user=user, session_id=session_id, seq=seq, body=body)
+    except NotFound:
+        return not_found(request, user)
+    except (AppError, ValidationError):
+        return redirect(f"/review/sessions/{session_id}#turn-{seq}")
+    return redirect(f"/review/sessions/{session_id}?labelled={seq}#turn-{seq}")
+
+
+def label_from_form(fields: dict[str, str], checked: Sequence[object]) -> LabelIn:
+    """The correction form states the whole reading: every behaviour unticked is false."""
+    ticked = {str(b) for b in checked}
+    time_text = fields.get("time_text", "").strip() or None
+    return LabelIn.model_validate(
+        {
+            "spin": fields.get("spin") or None,
+            "question": fields.get("question") or None,
+            "signals": {
+                **{b: b in ticked for b in BEHAVIOURS},
+                "repeat_of": fields.get("repeat_of") or None,
+                "next_step": {
+                    "proposed": "next_step" in ticked,
+                    "has_concrete_time": "next_step" in ticked and time_text is not None,
+                    "time_text": time_text if "next_step" in ticked else None,
+                },
+            },
+        }
     )
 
 
@@ -208,6 +258,7 @@ async def team_page(request: Request, db: SessionDep, user: PageUser) -> Respons
     if not is_trainer(user):
         return trainers_only(request, user)
     overview = await review_service.team_overview(db, user=user)
+    agreement = await review_service.agreement(db, user=user)
     rows = [
         {
             **entry,
@@ -216,4 +267,4 @@ async def team_page(request: Request, db: SessionDep, user: PageUser) -> Respons
         }
         for entry in overview
     ]
-    return render(request, "team.html", {"rows": rows}, user=user)
+    return render(request, "team.html", {"rows": rows, "agreement": agreement}, user=user)

@@ -351,7 +351,7 @@ async def test_trainer_finds_the_session_and_comments_on_a_turn(
     await row.get_by_role("link").click()
     await page.wait_for_url(f"{live_server.url}/review/sessions/{session_id}")
     turn = page.locator("#turn-3")
-    await turn.locator("summary").click()
+    await turn.locator(".comment-box summary").click()
     await turn.locator('textarea[name="text"]').fill("Good situation question; now ask what hurts.")
     await turn.get_by_role("button").click()
     await page.wait_for_url(f"**/review/sessions/{session_id}?saved=3*")
@@ -400,4 +400,39 @@ async def test_language_switch_changes_the_ui_strings(
     assert await page.get_attribute("html", "lang") == "en"
     # The conversation stays in the persona's language.
     assert await page.locator("#turn-2 .text").get_attribute("lang") == "zh-CN"
+    assert errors.messages == []
+
+
+async def test_trainer_corrects_the_coach_and_the_team_page_counts_agreement(
+    browser: object, live_server: LiveServer
+) -> None:
+    session_id = api_practice(
+        live_server, ["So what's the toughest part of keeping renewals on track today?"]
+    )
+    errors = PageErrors()
+    page = await new_page(browser, errors, locale="en-US", viewport={"width": 1280, "height": 900})
+    await log_in(page, live_server, TRAINER)
+    await page.goto(f"{live_server.url}/review/sessions/{session_id}")
+    turn = page.locator("#turn-1")
+    coach_spin = await turn.locator(".coaching .chip.spin").get_attribute("data-spin")
+    other = "implication" if coach_spin != "implication" else "situation"
+    await turn.locator(".label-box summary").click()
+    await turn.locator('select[name="spin"]').select_option(other)
+    await turn.locator('input[name="behaviour"][value="summary"]').check()
+    await turn.locator(".label-form button[type=submit]").click()
+    await page.wait_for_url(f"**/review/sessions/{session_id}?labelled=1*")
+    label = page.locator("#turn-1").get_by_test_id("trainer-label")
+    text = await label.inner_text()
+    assert other.capitalize() in text and "Summary" in text
+    # The coach's own reading stays beside the trainer's.
+    assert await turn.locator(".coaching .chip.spin").get_attribute("data-spin") == coach_spin
+    await shoot(page, "review-session-label")
+
+    await page.goto(f"{live_server.url}/review/team")
+    card = page.get_by_test_id("coach-agreement")
+    assert "0%" in await card.inner_text()  # the one labelled turn disagreed on SPIN
+    await page.set_viewport_size({"width": 390, "height": 844})
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    await shoot(page, "team-agreement-phone")
     assert errors.messages == []

@@ -456,3 +456,57 @@ async def test_trainer_edits_a_stored_persona_and_copies_a_playbook_one(
     assert "id: mark-packaging-copy" in copy.text and 'name="replacing"' not in copy.text
     missing = await client.get("/review/personas", params={"edit": "nobody"})
     assert missing.status_code == 404
+
+
+async def test_trainer_corrects_the_coach_from_the_review_page(
+    client: httpx.AsyncClient, rep: Account, trainer: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client, "morgan-saas", "discovery")
+    await api_turn(client, session_id, "How many people are on your success team?")
+    client.cookies.clear()
+
+    await sign_in(client, trainer)
+    page = await client.get(f"/review/sessions/{session_id}")
+    assert (
+        'data-testid="label-form"' in page.text and 'data-testid="trainer-label"' not in page.text
+    )
+    form = {
+        "spin": "situation",
+        "question": "closed",
+        "behaviour": ["acknowledgement", "next_step"],
+        "time_text": "Thursday 10am",
+        "repeat_of": "",
+    }
+    refused = await client.post(f"/review/sessions/{session_id}/turns/1/label", data=form)
+    assert refused.status_code == 403  # no CSRF token
+    saved = await client.post(
+        f"/review/sessions/{session_id}/turns/1/label",
+        data={**form, "csrf_token": form_token(client)},
+    )
+    assert saved.status_code == 303 and "labelled=1" in saved.headers["location"]
+    page = await client.get(f"/review/sessions/{session_id}")
+    assert 'data-testid="trainer-label"' in page.text and "Thursday 10am" in page.text
+
+    answer = await client.put(
+        f"/api/v1/sessions/{session_id}/turns/1/label",
+        json={},
+        headers={"X-CSRF-Token": form_token(client)},
+    )
+    label = answer.json()["trainer_label"]
+    assert label["signals"]["acknowledgement"] is True and label["signals"]["pitch"] is False
+    step = label["signals"]["next_step"]
+    assert (step["proposed"], step["has_concrete_time"], step["time_text"]) == (
+        True,
+        True,
+        "Thursday 10am",
+    )
+
+    # A customer turn cannot be labelled: the form answers by going back to the turn.
+    back = await client.post(
+        f"/review/sessions/{session_id}/turns/2/label",
+        data={**form, "csrf_token": form_token(client)},
+    )
+    assert back.status_code == 303 and "labelled" not in back.headers["location"]
+    team = await client.get("/review/team")
+    assert 'data-testid="coach-agreement"' in team.text
