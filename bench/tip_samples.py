@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.coach import tips  # noqa: E402
-from app.coach.analyzer import analyze  # noqa: E402
-from app.coach.schemas import CoachContext, Coaching, Scenario  # noqa: E402
+from app.coach.analyzer import read  # noqa: E402
+from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario  # noqa: E402
 from app.playbook.loader import Playbook, load_playbook  # noqa: E402
 from app.playbook.persona import Language, Persona  # noqa: E402
 from app.roleplay.engine import ReplyContext  # noqa: E402
@@ -276,16 +276,9 @@ async def play(
     for text in lines:
         if state.ended:
             break
-        problem_known = any(f.kind == "problem" for t in turns for f in t.revealed)
-        coaching = analyze(
-            text,
-            playbook.coach,
-            language=persona.language,
-            context=CoachContext(
-                scenario=scenario,
-                problem_known=problem_known,
-                rep_turn_index=sum(1 for t in turns if t.speaker == "rep"),
-            ),
+        earlier = [EarlierTurn.model_validate(t.model_dump()) for t in turns]
+        coaching = read(
+            text, playbook.coach, CoachContext.of(scenario, earlier), language=persona.language
         )
         tip = tips.next_best_move(coaching, turns, persona, scenario, playbook)
         coaching.tip = tip.text

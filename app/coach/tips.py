@@ -12,7 +12,7 @@ need-payoff question for an implication, a problem question on the latest situat
 a summary once a need-payoff is known, else a situation question.
 
 The rule set, first match wins:
-1. goodbye: wrap up (next step agreed, or proposed now with a time, or missing).
+1. goodbye: wrap up (next step agreed or on the table, proposed now with a time, or missing).
 2. meta, then off_topic: back to the customer's business with the focus question.
 3. the cold-call opener: the first missed check in tips.yaml's priority (pains from the
    persona's industry), else the opener is complete: a situation question.
@@ -192,14 +192,14 @@ class Conversation:
     def act_after(self, rep_seq: int) -> str | None:
         return next((t.act for t in self.turns if t.seq == rep_seq + 1), None)
 
-    def step_on_table(self) -> bool:
-        """A next step with a time proposed earlier that the customer did not put off."""
+    def step_on_table(self) -> int | None:
+        """The rep turn that proposed a next step with a time the customer did not put off."""
         for turn in self.rep:
             step = turn.coaching.signals.next_step if turn.coaching else None
             if step and step.proposed and step.has_concrete_time:
                 if self.act_after(turn.seq) != DEFERRED_ACT:
-                    return True
-        return False
+                    return turn.seq
+        return None
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -381,7 +381,7 @@ def next_best_move(
     conv = Conversation.of(history, persona.language)
     r = Renderer(persona, playbook.moves, conv)
     tip = _choose(reading, conv, r, persona, scenario, playbook)
-    if "propose_next_step" in tip.says and conv.step_on_table():
+    if "propose_next_step" in tip.says and conv.step_on_table() is not None:
         thread, follow = focus(conv, r.rules)
         return r.tip("keep_going", question=follow, quoted=thread)
     return tip
@@ -402,7 +402,8 @@ def _choose(
     problem_known = conv.has("problem")
 
     if s.goodbye:
-        agreed = conv.agreed_at()
+        proposed = conv.step_on_table()
+        agreed = conv.agreed_at() or (proposed + 1 if proposed is not None else None)
         if agreed is not None:
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
