@@ -50,6 +50,14 @@ def _spoken(text: str, rules: CoachRules) -> tuple[int, int, float]:
     return han, words, round(han / rates.zh_chars_per_second + words / rates.en_words_per_second, 1)
 
 
+TOPIC_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:['-][a-z0-9]+)*")
+
+
+def topic_words(text: str) -> list[str]:
+    """The words a turn is about: Latin words lowercased and runs of Han characters."""
+    return TOPIC_WORD.findall(halfwidth(text).lower().replace("\u2019", "'"))
+
+
 def estimated_seconds(text: str, rules: CoachRules) -> float:
     """Speaking time at the playbook's rates: Han characters and words, whatever the language."""
     return _spoken(text, rules)[2]
@@ -348,6 +356,7 @@ def read(
             for q in questions
         ),
         estimated_seconds=seconds,
+        topic=topic_words(" ".join(s.text for s in (questions or sentences))),
     )
 
     limits = rules.flags

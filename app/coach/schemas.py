@@ -56,6 +56,10 @@ class Signals(BaseModel):
     # yet it invites the customer to give the fact.
     asks_value: bool = False
     estimated_seconds: float = 0.0
+    # What the turn's questions are about (the whole turn when it asks nothing): its Latin
+    # words lowercased and its runs of Han characters, in order. The customer matches these
+    # against the persona's facts, so it never reads the rep's raw text.
+    topic: list[str] = Field(default_factory=list)
 
 
 class Coaching(BaseModel):

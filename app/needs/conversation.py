@@ -71,7 +71,8 @@ def disclosures(
             if turn.speaker != "customer":
                 continue
             for fact in turn.revealed:
-                if fact.id in seen:
+                # Public facts (decision process, budget...) are context, not discovery.
+                if fact.kind == "public" or fact.id in seen:
                     continue
                 seen.add(fact.id)
                 found.append(

@@ -26,6 +26,7 @@ from app.needs.conversation import (
 from app.needs.schemas import (
     ITEM_FIELDS,
     PRIORITY_ORDER,
+    ContextItem,
     FirstContact,
     Interest,
     Item,
@@ -35,7 +36,7 @@ from app.needs.schemas import (
     NextStep,
     Tags,
 )
-from app.needs.support import sentences, support
+from app.needs.support import quote, sentences, support
 from app.playbook.needs import Cues, NeedsRules, NextStepState
 from app.playbook.persona import FactKind, Language, Persona, Priority
 from app.roleplay.transcript import TranscriptTurn
@@ -88,6 +89,27 @@ def need_types(items: Iterable[Item], rules: NeedsRules) -> list[str]:
 def need_type_labels(type_ids: Iterable[str], rules: NeedsRules, language: Language) -> list[str]:
     found = (rules.need_type(i) for i in type_ids)
     return [t.label.in_(language) for t in found if t is not None]
+
+
+def context_items(turns: Iterable[TranscriptTurn]) -> list[ContextItem]:
+    """The public facts the customer told (decision process, budget, ...), each once."""
+    items: list[ContextItem] = []
+    seen: set[str] = set()
+    for turn in in_order(turns):
+        if turn.speaker != "customer":
+            continue
+        for fact in turn.revealed:
+            if fact.kind != "public" or fact.id in seen:
+                continue
+            seen.add(fact.id)
+            items.append(
+                ContextItem(
+                    topic=fact.topic or "other",
+                    text=quote(fact.text, turn.text),
+                    turn_seq=turn.seq,
+                )
+            )
+    return items
 
 
 def _next_step(event: NextStepEvent | None) -> NextStep | None:
@@ -253,6 +275,7 @@ def build_needs_record(
         implications=fields["implications"],
         need_payoffs=fields["need_payoffs"],
         needs=needs,
+        context=context_items(ordered),
         next_step=step,
         tags=_tags(persona, found, needs, step, hung_up, pain_items, rules, language),
     )

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.coach.schemas import Scenario
 from app.playbook.moves import MissedKind
-from app.playbook.persona import Language, Priority
+from app.playbook.persona import Language, Priority, PublicTopic
 from app.roleplay.transcript import TranscriptTurn
 
 Level = Literal["high", "medium", "low"]
@@ -24,6 +24,14 @@ PRIORITY_ORDER: dict[Priority, int] = {"must": 0, "expected": 1, "optional": 2}
 class Item(BaseModel):
     """Something the customer said, quoted from the customer turn it cites."""
 
+    text: str
+    turn_seq: int
+
+
+class ContextItem(BaseModel):
+    """What any buyer tells when asked (decision process, budget, ...), quoted from its turn."""
+
+    topic: PublicTopic
     text: str
     turn_seq: int
 
@@ -74,6 +82,7 @@ class NeedsRecord(BaseModel):
     implications: list[Item] = Field(default_factory=list)
     need_payoffs: list[Item] = Field(default_factory=list)
     needs: list[Need] = Field(default_factory=list)
+    context: list[ContextItem] = Field(default_factory=list)
     next_step: NextStep | None = None
     tags: Tags
     first_contact: FirstContact | None = None

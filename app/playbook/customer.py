@@ -17,10 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
-from app.playbook.persona import FactKind, Language, Personality
+from app.playbook.persona import FactKind, Language, Personality, PublicTopic
 
 FILE = "customer.yaml"
 PLACEHOLDERS = frozenset({"name", "title", "company"})
+# Every kind of line needs this many variants per language, so a session rarely repeats one.
+MIN_LINES = 5
 
 LineKind = Literal[
     "greet",
@@ -46,6 +48,19 @@ LineKind = Literal[
     "defer_next_step",
     "ask_concrete_time",
     "hang_up",
+    "goodbye",
+    "redirect",
+    "puzzled",
+    "recall",
+    "recall_nothing",
+    "hard_close",
+    "hard_close_later",
+    "not_an_issue",
+    "need_to_check",
+    "lead_in_public",
+    "elaborate",
+    "confirm_summary",
+    "already_agreed",
 ]
 LINE_KINDS: tuple[LineKind, ...] = get_args(LineKind)
 
@@ -72,6 +87,10 @@ class Costs(BaseModel):
     weak_opener: Effect
     excess_small_talk: Effect
     unearned_question: Effect
+    off_topic: Effect
+    repeat: Effect
+    meta: Effect
+    hard_close: Effect
 
 
 class Gains(BaseModel):
@@ -81,6 +100,7 @@ class Gains(BaseModel):
 
     small_talk: Effect
     acknowledgement: Effect
+    summary: Effect
     open_question: Effect
 
 
@@ -131,6 +151,19 @@ class LineSet(BaseModel):
     defer_next_step: list[str] = Field(default_factory=list)
     ask_concrete_time: list[str] = Field(default_factory=list)
     hang_up: list[str] = Field(default_factory=list)
+    goodbye: list[str] = Field(default_factory=list)
+    redirect: list[str] = Field(default_factory=list)
+    puzzled: list[str] = Field(default_factory=list)
+    recall: list[str] = Field(default_factory=list)
+    recall_nothing: list[str] = Field(default_factory=list)
+    hard_close: list[str] = Field(default_factory=list)
+    hard_close_later: list[str] = Field(default_factory=list)
+    not_an_issue: list[str] = Field(default_factory=list)
+    need_to_check: list[str] = Field(default_factory=list)
+    lead_in_public: list[str] = Field(default_factory=list)
+    elaborate: list[str] = Field(default_factory=list)
+    confirm_summary: list[str] = Field(default_factory=list)
+    already_agreed: list[str] = Field(default_factory=list)
 
     def of(self, kind: LineKind) -> list[str]:
         lines: list[str] = getattr(self, kind)
@@ -148,7 +181,37 @@ class LanguageLines(BaseModel):
         missing = [k for k in LINE_KINDS if not self.common.of(k)]
         if missing:
             raise ValueError(f"common lines missing for: {', '.join(missing)}")
+        # "objections" is a pool for the persona's own objections, not a line kind to vary.
+        few = [k for k in LINE_KINDS if k != "objections" and len(self.common.of(k)) < MIN_LINES]
+        if few:
+            raise ValueError(f"common lines need at least {MIN_LINES} of: {', '.join(few)}")
         return self
+
+
+class WordLists(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+    def for_language(self, language: Language) -> list[str]:
+        return self.zh if language == "zh" else self.en
+
+
+class Matching(BaseModel):
+    """How the customer matches a question's words to a fact (rule in app/roleplay/state.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # The lowest match score that counts as "the question is about this fact".
+    min_score: int = Field(ge=1, le=20)
+    # Words that carry no topic (removed before matching).
+    stop_words: WordLists
+    # Words of any SPIN question ("challenge", "impact", 问题, 影响): a question made only of
+    # these and stop words is generic, and the customer answers in the persona's order.
+    generic_words: WordLists
+    # Cue words of the topics any buyer answers (public facts).
+    public_topics: dict[PublicTopic, WordLists]
 
 
 class CustomerRules(BaseModel):
@@ -159,6 +222,7 @@ class CustomerRules(BaseModel):
     closed_reveals: list[FactKind]
     # What counts as real interest before a next step is accepted, per scenario.
     interest: dict[Literal["cold_call", "discovery"], FactKind]
+    matching: Matching
     lines: dict[Language, LanguageLines]
 
     @model_validator(mode="after")
@@ -184,6 +248,13 @@ class CustomerRules(BaseModel):
         if own is not None and own.of(kind):
             return own.of(kind)
         return lang.common.of(kind)
+
+    def variants(self, language: Language, personality: Personality, kind: LineKind) -> list[str]:
+        """Every line of this kind, the personality's own first, then the common ones."""
+        lang = self.lines[language]
+        own = lang.personalities.get(personality)
+        first = own.of(kind) if own is not None else []
+        return [*first, *(line for line in lang.common.of(kind) if line not in first)]
 
 
 def _check_placeholders(rules: CustomerRules) -> tuple[str, str] | None:

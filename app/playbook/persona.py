@@ -12,6 +12,16 @@ Personality = Literal["busy", "friendly", "skeptical", "analytical"]
 DecisionRole = Literal["decision_maker", "influencer", "user", "gatekeeper"]
 Priority = Literal["must", "expected", "optional"]
 FactKind = Literal["situation", "problem", "implication", "need_payoff"]
+# What a buyer tells anyone who asks (CONTRACT.md `public`), by topic.
+PublicTopic = Literal[
+    "decision_process",
+    "budget",
+    "timeline",
+    "current_tools",
+    "competitors",
+    "stakeholders",
+    "other",
+]
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -34,6 +44,16 @@ class NeedPayoff(Fact):
 class Problem(Fact):
     implications: list[Fact] = Field(default_factory=list)
     need_payoffs: list[NeedPayoff] = Field(default_factory=list)
+
+
+class PublicFact(_Open):
+    """A fact the customer tells anyone who asks about its topic, without SPIN gating."""
+
+    # Optional in a persona file; a missing id is filled as u1, u2, ... in file order.
+    id: str = Field(default="", max_length=40)
+    topic: PublicTopic = "other"
+    text: str = Field(min_length=1, max_length=1000)
+    keywords: list[str] = Field(default_factory=list)
 
 
 class Objection(_Open):
@@ -73,6 +93,7 @@ class Persona(_Open):
     situation: list[Fact] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     objections: list[Objection] = Field(default_factory=list)
+    public: list[PublicFact] = Field(default_factory=list)
 
     @field_validator("id")
     @classmethod
@@ -83,7 +104,10 @@ class Persona(_Open):
 
     @model_validator(mode="after")
     def _unique_fact_ids(self) -> Persona:
-        ids = [f.id for f in self.all_facts()]
+        for i, fact in enumerate(self.public, start=1):
+            if not fact.id:
+                fact.id = f"u{i}"
+        ids = [f.id for f in self.all_facts()] + [f.id for f in self.public]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"fact ids must be unique within a persona: {', '.join(dupes)}")
@@ -96,6 +120,9 @@ class Persona(_Open):
             facts.extend(p.implications)
             facts.extend(p.need_payoffs)
         return facts
+
+    def public_fact(self, fact_id: str) -> PublicFact | None:
+        return next((f for f in self.public if f.id == fact_id), None)
 
     def fact_kind(self, fact_id: str) -> FactKind | None:
         if any(f.id == fact_id for f in self.situation):

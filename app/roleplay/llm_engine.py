@@ -188,6 +188,9 @@ class LLMEngine:
             terse=d.terse,
             objection=d.objection,
             facts=[{"kind": f.kind, "text": f.text} for f in d.facts],
+            # Already said earlier in this session: named again, never new information.
+            recalled=[{"kind": f.kind, "text": f.text} for f in d.recalled],
+            ends=d.state.ended,
         )
 
     def messages(self, ctx: ReplyContext) -> list[BaseMessage]:

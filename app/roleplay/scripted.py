@@ -1,9 +1,12 @@
 """The offline, deterministic customer: phrases the state machine's decision with playbook lines.
 
 A revealed fact is said verbatim after a lead-in that fits the persona's personality and
-language; every other act draws its line from playbook/customer.yaml (objections from the
-persona first). Line choice is seeded by the session id and steps with the turn number, so a
-session replays identically. The reply streams clause by clause so SSE clients see several deltas.
+language; a recalled one ("as I said...") likewise; every other act draws its line from
+playbook/customer.yaml (objections from the persona first). The personality's own lines come
+first, then the common ones; a line already said in this session is not said again while
+another of its kind is left. Line choice is seeded by the session id and steps with the turn
+number, so a session replays identically. The reply streams clause by clause so SSE clients
+see several deltas.
 """
 
 from __future__ import annotations
@@ -22,52 +25,84 @@ _CLAUSE = re.compile(
 )
 
 
-def _line_kind(ctx: ReplyContext) -> LineKind | None:
-    """The kind of playbook line that opens the reply (None: the reply is a bare fact)."""
+_LEAD_INS: dict[str, LineKind] = {
+    "situation": "lead_in_situation",
+    "problem": "lead_in_problem",
+    "implication": "lead_in_implication",
+    "need_payoff": "lead_in_need_payoff",
+    "public": "lead_in_public",
+}
+_DEFLECTIONS: dict[str | None, LineKind] = {
+    "needs_warmup": "needs_warmup",
+    "no_problem_known": "deflect_no_problem",
+    "no_implication_known": "deflect_no_implication",
+    "closed_question": "terse_no_reveal",
+    "not_an_issue": "not_an_issue",
+    "need_to_check": "need_to_check",
+}
+
+
+def _line_kinds(ctx: ReplyContext) -> list[LineKind]:
+    """The kinds of playbook line that open the reply, in order (facts follow them)."""
     d = ctx.decision
+    closing: list[LineKind] = ["goodbye"] if d.state.ended else []
     match d.act:
         case "greet":
-            return "greet_weak" if d.reason == "weak_opener" else "greet"
+            return ["greet_weak" if d.reason == "weak_opener" else "greet"]
         case "reveal":
             if d.terse:
-                return "terse_lead_in"
-            kind = d.facts[0].kind if d.facts else "situation"
-            lead_ins: dict[str, LineKind] = {
-                "situation": "lead_in_situation",
-                "problem": "lead_in_problem",
-                "implication": "lead_in_implication",
-                "need_payoff": "lead_in_need_payoff",
-            }
-            return lead_ins[kind]
+                return ["terse_lead_in"]
+            return [_LEAD_INS[d.facts[0].kind if d.facts else "situation"]]
+        case "elaborate":
+            return ["confirm_summary" if d.reason == "summary" else "elaborate"]
+        case "recall":
+            return ["recall"] if d.recalled else ["recall_nothing"]
         case "small_talk":
-            return "small_talk_excess" if d.reason == "excess_small_talk" else "small_talk"
+            return ["small_talk_excess" if d.reason == "excess_small_talk" else "small_talk"]
         case "acknowledge":
-            return "value_reply" if d.reason == "value_point" else "acknowledge"
+            if d.reason == "value_point":
+                return ["value_reply"]
+            if d.reason == "already_agreed":
+                return ["already_agreed"]
+            return ["confirm_summary" if d.reason == "summary" else "acknowledge"]
         case "deflect":
-            deflections: dict[str | None, LineKind] = {
-                "needs_warmup": "needs_warmup",
-                "no_problem_known": "deflect_no_problem",
-                "no_implication_known": "deflect_no_implication",
-                "closed_question": "terse_no_reveal",
-            }
-            return deflections.get(d.reason, "deflect_nothing_left")
+            return [_DEFLECTIONS.get(d.reason, "deflect_nothing_left")]
         case "short_answer":
-            return "terse_no_reveal" if d.reason == "closed_question" else "short_answer"
+            if d.reason in ("closed_question", "not_earned"):
+                return ["terse_no_reveal"]
+            return ["short_answer"]
         case "object":
-            return "objection_lead_in"
+            return ["hard_close"] if d.reason == "hard_close" else ["objection_lead_in"]
+        case "redirect":
+            return ["redirect"]
+        case "puzzled":
+            return ["puzzled"]
         case "accept_next_step":
-            return "accept_next_step"
+            return ["accept_next_step", *closing]
         case "defer_next_step":
-            return "ask_concrete_time" if d.reason == "no_concrete_time" else "defer_next_step"
+            kind: LineKind = "defer_next_step"
+            if d.reason == "no_concrete_time":
+                kind = "ask_concrete_time"
+            elif d.reason == "hard_close":
+                kind = "hard_close_later"
+            return [kind, *closing]
+        case "goodbye":
+            return ["goodbye"]
         case "hang_up":
-            return "hang_up"
-    return None
+            return ["hang_up"]
+    return []
 
 
-def _pick(lines: list[str], seed: str, turn: int) -> str:
-    # Seeded start, then one step per turn: replays are identical, neighbours rarely repeat.
+def _pick(tiers: list[list[str]], seed: str, turn: int, used: set[str]) -> str:
+    """A seeded line this session has not said yet, from the first tier that has one left."""
     digest = hashlib.sha256(seed.encode("utf-8")).digest()
-    return lines[(int.from_bytes(digest[:4], "big") + turn) % len(lines)]
+    start = int.from_bytes(digest[:4], "big") + turn
+    for tier in tiers:
+        fresh = [line for line in tier if line not in used]
+        if fresh:
+            return fresh[start % len(fresh)]
+    every = tiers[-1]
+    return every[start % len(every)]
 
 
 def _join(parts: list[str], language: str) -> str:
@@ -79,16 +114,25 @@ def compose_reply(ctx: ReplyContext) -> str:
     """The whole reply for this turn; the same context always gives the same text."""
     d = ctx.decision
     persona = ctx.persona
+    said = [t.text for t in ctx.history if t.speaker == "customer"]
     parts: list[str] = []
-    kind = _line_kind(ctx)
-    if kind is not None:
-        lines = ctx.rules.lines_for(ctx.language, persona.personality, kind)
-        line = _pick(lines, f"{ctx.session_id}:{kind}", d.state.turns)
-        parts.append(line.format(name=persona.name, title=persona.title, company=persona.company))
-    if d.act == "reveal":
-        parts.extend(f.text for f in d.facts)
-    if d.act == "object" and d.objection:
-        parts.append(d.objection)
+    for kind in _line_kinds(ctx):
+        # The personality's own lines first, then every line of the kind.
+        tiers = [
+            [
+                line.format(name=persona.name, title=persona.title, company=persona.company)
+                for line in lines
+            ]
+            for lines in (
+                ctx.rules.lines_for(ctx.language, persona.personality, kind),
+                ctx.rules.variants(ctx.language, persona.personality, kind),
+            )
+        ]
+        used = {line for line in tiers[-1] if any(line.strip() in text for text in said)}
+        parts.append(_pick(tiers, f"{ctx.session_id}:{kind}", d.state.turns, used))
+        if kind == "objection_lead_in" and d.objection:
+            parts.append(d.objection)
+    parts.extend(f.text for f in (d.facts if d.act in ("reveal", "elaborate") else d.recalled))
     return _join(parts, ctx.language)
 
 

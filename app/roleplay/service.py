@@ -173,7 +173,9 @@ async def run_turn(
 
             persona = persona_of(session)
             state = CustomerState.model_validate(session.state)
-            decision = decide(state, persona, coaching, text, session.scenario, playbook.customer)
+            decision = decide(
+                state, persona, coaching, session.scenario, playbook.customer, seq=rep_turn.seq
+            )
             ctx = ReplyContext(
                 persona=persona,
                 scenario=session.scenario,

@@ -1,22 +1,26 @@
 """The customer state machine shared by both engines: what the customer may say on this turn.
 
-Pure: `decide` reads the state, the persona, the coach's reading of the rep turn and the rules
-in playbook/customer.yaml, and returns a new state with a `Decision`; it never mutates its
-input and does no I/O. The engines only phrase the decision (the scripted engine with lines
-from the playbook, the LLM engine with a model); they never choose what to reveal.
+Pure: `decide` reads the state, the persona, the coach's stored reading of the rep turn and
+the rules in playbook/customer.yaml, and returns a new state with a `Decision`; it never
+mutates its input, does no I/O and never reads the rep's raw text (the reading's
+`signals.topic` holds the words the turn asks about). The engines only phrase the decision
+(the scripted engine with lines from the playbook, the LLM engine with a model); they never
+choose what to reveal.
 
 The rule set, applied to every rep turn in this order:
 
 1. An ended conversation stays ended: act `hang_up`, nothing revealed, state unchanged.
 2. Costs and gains (numbers per personality in customer.yaml). Patience is points, capped at
-   its starting value; trust is 0-100; rapport counts small talk and acknowledgements.
+   its starting value; trust is 0-100; rapport counts small talk, acknowledgements, summaries.
+   - an off-topic turn, a meta turn (talking to the program), a repeat of an earlier question
+     and a hard close before any need-payoff each cost (and nothing else is charged for them);
    - pitching before any problem is revealed (`premature_pitch`, or a pitch signal with no
      problem known) costs; a pitch after a problem is known is a value point and costs nothing;
    - a closed question costs, unless it is small talk or a proposed next step;
    - `too_long` (a monologue) and `multiple_questions` cost;
    - an implication or need-payoff question with nothing to build on costs (`unearned_question`);
    - small talk earns trust and rapport up to the personality's `small_talk_limit`, after
-     which it costs (`excess_small_talk`); an acknowledgement always earns trust and rapport;
+     which it costs (`excess_small_talk`); an acknowledgement and a summary always earn;
    - an open SPIN question that reveals a fact earns `open_question` (patience and trust).
    The first turn of a cold call is the 30-second opener: it is judged only by its checks
    (introduced self, stated purpose, within 30 seconds; any missing costs `weak_opener` and
@@ -25,31 +29,62 @@ The rule set, applied to every rep turn in this order:
 3. When patience reaches zero the customer hangs up: act `hang_up`, `ended` True, nothing
    revealed on that turn.
 4. What the customer does (first match wins):
+   - a goodbye: `goodbye`, a closing line, `ended` True (a next step proposed in the same turn
+     is answered first, as below, and the call still ends);
+   - meta (talks to the program, asks for hidden needs, "are you an AI?"): `puzzled`, in
+     character, nothing revealed;
+   - a hard close (sign, buy, a discount or deadline): before any need-payoff an objection
+     (`object`, reason `hard_close`); after one, `defer_next_step` reason `hard_close`;
    - a proposed next step: accepted (`accept_next_step`, `next_step_agreed` True) only with a
      concrete time and real interest (a need-payoff revealed in discovery, a problem revealed
      in a cold call; `interest` in customer.yaml); with interest but no concrete time the
      customer asks for one (`defer_next_step`, reason `no_concrete_time`); without interest it
-     is deferred (reason `no_interest`);
+     is deferred (reason `no_interest`). Once a step is agreed, a later proposal is taken as
+     a courtesy (`acknowledge`, reason `already_agreed`): the agreed step stands;
+   - off-topic: `redirect`, an in-character nudge back to business, nothing revealed;
+   - a repeat of an earlier rep turn (`signals.repeat_of`): `recall`, "as I said", naming
+     again only what the customer said in answer to that turn (`recalled`), nothing new;
    - the first rep turn of a cold call, or a first discovery turn that asks no SPIN question:
      `greet` (reason `weak_opener` when the opener fell short);
-   - a SPIN question reveals at most one fact:
-     - situation: the best-matching unrevealed situation fact;
-     - problem: the best-matching unrevealed problem; busy and skeptical personas
-       (`problem_needs_warmup`) first need rapport or an earlier situation question, else
-       `deflect` reason `needs_warmup`;
-     - implication: the best-matching unrevealed implication of a problem already revealed,
-       else `deflect` reason `no_problem_known`;
-     - need-payoff: the best-matching unrevealed need-payoff of a problem with at least one
-       revealed implication, else `deflect` reason `no_implication_known`;
-     - nothing of that kind left: `deflect` reason `nothing_left`.
-     Best match: keyword hits (3 points each) plus shared words (en) or character bigrams
-     (zh) between the rep's text and the fact; ties and a zero score fall back to the
-     persona's order. A closed SPIN question reveals only the kinds in `closed_reveals`
-     (situation and problem: the customer confirms and adds that one fact, tersely); a closed
-     implication or need-payoff question gets a terse non-answer (`short_answer`, reason
-     `closed_question`), because consequences and value come out only when asked openly,
-     unless it asks for one value ("how much did that cost you?", coaching
-     `signals.asks_value`): then the customer gives the figure, tersely.
+   - a situation question (or a question of no SPIN type) about a public topic (decision
+     process, budget, timeline, tools, competitors, stakeholders: cue words in customer.yaml
+     `matching.public_topics`, or a public fact's keywords): the best public fact, no SPIN
+     gating (`reveal`, kind `public`); already said:
+     `recall`; the persona has no public fact on that topic and no hidden fact matches:
+     `deflect` reason `need_to_check` ("I'd have to check");
+   - a SPIN question reveals at most one fact, and only one the question asks about:
+     - *generic* questions (every word is a stop word or a generic SPIN word such as
+       "challenge", "impact", 问题, 影响: `matching.generic_words`) take the persona's order:
+       situation the next situation fact; problem the next problem (busy and skeptical
+       personas, `problem_needs_warmup`, first need rapport or a situation question, else
+       `deflect` reason `needs_warmup`); implication an implication of a problem already
+       revealed (else `deflect` `no_problem_known`); need-payoff a need-payoff of a problem
+       with a revealed implication (else `deflect` `no_implication_known`); none left:
+       `deflect` `nothing_left`;
+     - *specific* questions name a topic. The match score of a fact is 3 per persona keyword
+       found in the question's words plus 1 per shared term (English content-word stems,
+       Chinese character bigrams), stop words removed. The threshold is
+       `matching.min_score`, measured on every playbook persona by bench/topic_match.py:
+       questions built from a fact's own keywords reach it at 1, 2 and 3 alike (100%);
+       questions built from the other same-language personas' keywords reach some fact of
+       this persona 21.7% of the time at 1, 3.7% at 2 (true overlaps: board, data, Excel)
+       and 3.6% at 3; 48 questions in a rep's own words reach the fact asked about 100% at
+       2 and 95.8% at 3. So 2: one shared word is not a topic, a keyword or two words are.
+       A fact of the asked kind scoring at least the threshold and earned (the
+       gates above) is revealed; a fact of any kind scoring at least the threshold but not
+       earned gets the gate's deflection (or a vague `short_answer`, reason `not_earned`);
+       a matched fact already said gets `recall`; nothing in the persona matching gets an
+       honest `deflect`: reason `not_an_issue` for problem, implication and need-payoff
+       questions, `need_to_check` for situation questions. Never a fact of another thread.
+     A closed SPIN question reveals only the kinds in `closed_reveals` (the customer
+     confirms and adds that one fact, tersely); a closed implication or need-payoff question
+     gets a terse non-answer (`short_answer`, reason `closed_question`), unless it asks for
+     one value (`signals.asks_value`): then the customer gives the figure, tersely.
+   - a summary, or an acknowledgement that asks nothing, right after the customer revealed
+     something: `elaborate`, the customer adds the next earned fact of that same thread (the
+     next situation fact; the first or next implication of that problem; the next
+     need-payoff of that problem after a need-payoff), once per question-earned reveal; a
+     summary with nothing left to add: `acknowledge`, reason `summary` (the customer confirms);
    - a pitch: before any problem is known an objection (`object`, persona objections first,
      then the playbook's, in rotation); after, a guarded interest (`acknowledge`, reason
      `value_point`);
@@ -57,33 +92,40 @@ The rule set, applied to every rep turn in this order:
    - any other question: `short_answer`;
    - a monologue without a question: `short_answer` reason `monologue`;
    - anything else: `acknowledge`.
-5. Mood, for the phrasing: `annoyed` when ended, `impatient` at a third of patience or less,
-   `interested` once a need-payoff is revealed or a next step agreed, `warm` at trust 70+,
-   `guarded` below trust 35, else `neutral`.
+5. Mood, for the phrasing: `annoyed` when the customer hung up, `impatient` at a third of
+   patience or less, `interested` once a need-payoff is revealed or a next step agreed,
+   `warm` at trust 70+, `guarded` below trust 35, else `neutral`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.coach.analyzer import topic_words
 from app.coach.schemas import Coaching, Scenario
-from app.playbook.customer import CustomerRules, Effect, PersonalityRules
-from app.playbook.persona import Fact, FactKind, Language, Persona
+from app.playbook.customer import CustomerRules, Effect, Matching, PersonalityRules
+from app.playbook.persona import Fact, FactKind, Language, Persona, PublicFact
 from app.roleplay.transcript import RevealedFact
 
 Act = Literal[
     "greet",
     "reveal",
+    "elaborate",
+    "recall",
     "small_talk",
     "acknowledge",
     "deflect",
     "short_answer",
     "object",
+    "redirect",
+    "puzzled",
     "accept_next_step",
     "defer_next_step",
+    "goodbye",
     "hang_up",
 ]
 Mood = Literal["warm", "interested", "neutral", "guarded", "impatient", "annoyed"]
@@ -93,15 +135,25 @@ Reason = Literal[
     "weak_opener",
     "value_point",
     "premature_pitch",
+    "hard_close",
     "excess_small_talk",
     "needs_warmup",
     "no_problem_known",
     "no_implication_known",
     "nothing_left",
+    "not_an_issue",
+    "need_to_check",
+    "not_earned",
+    "already_said",
+    "repeat",
+    "off_topic",
+    "meta",
+    "summary",
     "closed_question",
     "monologue",
     "no_interest",
     "no_concrete_time",
+    "already_agreed",
 ]
 
 
@@ -120,6 +172,8 @@ class CustomerState(BaseModel):
     ended: bool = False
     next_step_agreed: bool = False
     last_act: Act | None = None
+    # Rep turn seq -> the fact ids the customer said in answer to it (for "as I said").
+    answers: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class Decision(BaseModel):
@@ -127,6 +181,8 @@ class Decision(BaseModel):
 
     act: Act
     facts: list[RevealedFact] = Field(default_factory=list)
+    # Facts said before and named again ("as I said..."): never new information.
+    recalled: list[RevealedFact] = Field(default_factory=list)
     mood: Mood
     state: CustomerState
     terse: bool = False
@@ -144,6 +200,10 @@ def problem_known(state: CustomerState, persona: Persona) -> bool:
     return any(p.id in state.revealed for p in persona.problems)
 
 
+def need_payoff_known(state: CustomerState, persona: Persona) -> bool:
+    return any(persona.fact_kind(fid) == "need_payoff" for fid in state.revealed)
+
+
 def has_interest(
     state: CustomerState, persona: Persona, scenario: Scenario, rules: CustomerRules
 ) -> bool:
@@ -156,13 +216,13 @@ def revealed_facts(state: CustomerState, persona: Persona) -> list[RevealedFact]
     """Everything revealed so far, in order of disclosure."""
     facts: list[RevealedFact] = []
     for fid in state.revealed:
-        found = _as_revealed(persona, fid)
+        found = as_revealed(persona, fid)
         if found is not None:
             facts.append(found)
     return facts
 
 
-def _as_revealed(persona: Persona, fact_id: str) -> RevealedFact | None:
+def as_revealed(persona: Persona, fact_id: str) -> RevealedFact | None:
     for s in persona.situation:
         if s.id == fact_id:
             return RevealedFact(kind="situation", id=s.id, text=s.text)
@@ -175,23 +235,15 @@ def _as_revealed(persona: Persona, fact_id: str) -> RevealedFact | None:
         for n in p.need_payoffs:
             if n.id == fact_id:
                 return RevealedFact(kind="need_payoff", id=n.id, text=n.text, problem_id=p.id)
+    public = persona.public_fact(fact_id)
+    if public is not None:
+        return RevealedFact(kind="public", id=public.id, text=public.text, topic=public.topic)
     return None
 
 
-# --- matching the rep's words to a hidden fact -------------------------------------------
+# --- matching the question's words to a fact ---------------------------------------------
 
-_EN_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
-_EN_STOP = frozenset(
-    "the and you your our are was were what how why which who does did have has had that this "
-    "with for from into about there their them they when where would could should will can "
-    "any some more most much many tell me it its is of to in on at be do we us a an or if "
-    "so as by not no yes today now currently right".split()
-)
-_ZH_STOP = frozenset(
-    "我们 你们 他们 现在 目前 什么 怎么 这个 那个 一个 是不 不是 有没 没有 如果 的话 "
-    "方面 关于 对您 对你 您觉 觉得 哪些 一下 可以 能不 会有 有什 么影 影响".split()
-)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def _stem(word: str) -> str:
@@ -199,35 +251,109 @@ def _stem(word: str) -> str:
     return word[:6] if len(word) > 6 else word
 
 
-def _terms(text: str, language: Language) -> set[str]:
-    lowered = text.lower()
+class Topic:
+    """A question's words as the matcher sees them (built once per turn from the reading)."""
+
+    def __init__(self, words: Sequence[str], language: Language, m: Matching) -> None:
+        self.language = language
+        self.matching = m
+        self.spaced = " " + " ".join(words) + " "
+        self.joined = "".join(words)
+        self.terms = terms(words, language, m)
+        self.specific = bool(self._content(words))
+
+    def _content(self, words: Sequence[str]) -> list[str]:
+        """Words that are neither stop words nor generic SPIN words: what makes it specific."""
+        m = self.matching
+        if self.language == "en":
+            skip = set(m.stop_words.en) | set(m.generic_words.en)
+            skip_stems = {_stem(w) for w in m.generic_words.en}
+            return [
+                w
+                for w in words
+                if not _HAN.match(w) and w not in skip and _stem(w) not in skip_stems and len(w) > 2
+            ]
+        phrases = sorted([*m.stop_words.zh, *m.generic_words.zh], key=len, reverse=True)
+        left: list[str] = []
+        for word in words:
+            if not _HAN.match(word):
+                if len(word) > 1 and word not in m.stop_words.en:
+                    left.append(word)
+                continue
+            for phrase in phrases:
+                word = word.replace(phrase, " ")
+            left.extend(piece for piece in word.split() if len(piece) >= 2)
+        return left
+
+    def has(self, cue: str) -> bool:
+        """The cue phrase is in the question (Chinese as a substring, English as words)."""
+        cue = cue.lower().strip()
+        if not cue:
+            return False
+        if _HAN.search(cue):
+            return cue in self.joined
+        return f" {cue} " in self.spaced
+
+    def names(self, keyword: str) -> bool:
+        """A fact keyword is in the question: as a phrase, or (English) every content word's
+        stem is ("renewal dates" in "when do your renewals come up?" needs both)."""
+        if self.has(keyword):
+            return True
+        if self.language == "zh" or _HAN.search(keyword):
+            return False
+        stems = terms(topic_words(keyword), "en", self.matching)
+        return bool(stems) and stems <= self.terms
+
+
+def terms(words: Iterable[str], language: Language, m: Matching) -> set[str]:
+    """Matching terms: Chinese character bigrams and Latin words (zh), content stems (en)."""
+    found: set[str] = set()
     if language == "zh":
-        terms: set[str] = set()
-        for run in _CJK_RUN.findall(lowered):
-            terms.update(run[i : i + 2] for i in range(len(run) - 1))
-        terms.update(w for w in _EN_WORD.findall(lowered) if len(w) > 1)
-        return terms - _ZH_STOP
-    return {_stem(w) for w in _EN_WORD.findall(lowered) if w not in _EN_STOP and len(w) > 2}
+        stop = set(m.stop_words.zh)
+        for word in words:
+            if _HAN.match(word):
+                found.update(word[i : i + 2] for i in range(len(word) - 1))
+            elif len(word) > 1 and word not in m.stop_words.en:
+                found.add(word)
+        return found - stop
+    stop = set(m.stop_words.en)
+    return {_stem(w) for w in words if w not in stop and len(w) > 2 and not _HAN.match(w)}
 
 
-def match_score(fact: Fact, text: str, language: Language) -> int:
-    """How well the rep's words point at this fact: keyword hits weigh 3, shared terms 1."""
-    lowered = text.lower()
-    hits = sum(1 for kw in fact.keywords if kw and kw.lower() in lowered)
-    fact_terms = _terms(" ".join([fact.text, *fact.keywords]), language)
-    return 3 * hits + len(fact_terms & _terms(text, language))
+def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
+    """How well the question's words point at this fact: keyword hits weigh 3, shared terms 1."""
+    hits = sum(1 for kw in fact.keywords if topic.names(kw))
+    words = topic_words(" ".join([fact.text, *fact.keywords]))
+    return 3 * hits + len(terms(words, topic.language, topic.matching) & topic.terms)
 
 
-def _best(candidates: list[Fact], text: str, language: Language) -> Fact | None:
+def _public_score(fact: PublicFact, topic: Topic, rules: CustomerRules) -> int:
+    """A public fact answers a question that names its topic (a cue word or a keyword)."""
+    cues = rules.matching.public_topics.get(fact.topic)
+    cue_hit = cues is not None and any(topic.has(c) for c in cues.for_language(topic.language))
+    if not cue_hit and not any(topic.names(kw) for kw in fact.keywords):
+        return 0
+    return match_score(fact, topic) + (3 if cue_hit else 0)
+
+
+def asked_public_topic(topic: Topic, rules: CustomerRules) -> bool:
+    """The question names a topic any buyer answers (decision process, budget, ...)."""
+    return any(
+        topic.has(c)
+        for cues in rules.matching.public_topics.values()
+        for c in cues.for_language(topic.language)
+    )
+
+
+def _best(candidates: Sequence[Fact], topic: Topic) -> tuple[Fact | None, int]:
     if not candidates:
-        return None
-    scored = [(match_score(f, text, language), -i, f) for i, f in enumerate(candidates)]
+        return None, 0
+    scored = [(match_score(f, topic), -i, f) for i, f in enumerate(candidates)]
     best = max(scored, key=lambda t: (t[0], t[1]))
-    # A zero score means the words point nowhere: take the next fact in the persona's order.
-    return best[2] if best[0] > 0 else candidates[0]
+    return best[2], best[0]
 
 
-def _candidates(
+def _pool(
     kind: FactKind, state: CustomerState, persona: Persona
 ) -> tuple[list[Fact], Reason | None]:
     """Unrevealed facts of this kind that the customer may reveal now, or why there are none."""
@@ -254,6 +380,35 @@ def _candidates(
     return pool, (None if pool else "nothing_left")
 
 
+def _gate(kind: FactKind, state: CustomerState, persona: Persona) -> Reason:
+    """Why a matched, unrevealed fact of another thread or kind is not said yet."""
+    if kind == "implication" and not problem_known(state, persona):
+        return "no_problem_known"
+    if kind == "need_payoff" and _pool("need_payoff", state, persona)[1] == "no_implication_known":
+        return "no_implication_known"
+    return "not_earned"
+
+
+def _next_in_thread(state: CustomerState, persona: Persona) -> Fact | None:
+    """The next earned fact of the thread the customer just spoke about (for `elaborate`)."""
+    if not state.revealed:
+        return None
+    seen = set(state.revealed)
+    last = state.revealed[-1]
+    kind = persona.fact_kind(last)
+    if kind == "situation":
+        return next((f for f in persona.situation if f.id not in seen), None)
+    for p in persona.problems:
+        thread = [p.id, *(i.id for i in p.implications), *(n.id for n in p.need_payoffs)]
+        if last not in thread:
+            continue
+        if kind in ("problem", "implication"):
+            return next((i for i in p.implications if i.id not in seen), None)
+        if kind == "need_payoff":
+            return next((n for n in p.need_payoffs if n.id not in seen), None)
+    return None
+
+
 # --- the decision ------------------------------------------------------------------------
 
 
@@ -271,12 +426,11 @@ def _objection(state: CustomerState, persona: Persona, rules: CustomerRules) -> 
 
 
 def _mood(state: CustomerState, persona: Persona) -> Mood:
-    if state.ended:
+    if state.ended and state.last_act == "hang_up":
         return "annoyed"
     if state.patience * 3 <= state.max_patience:
         return "impatient"
-    need_known = any(persona.fact_kind(fid) == "need_payoff" for fid in state.revealed)
-    if need_known or state.next_step_agreed:
+    if need_payoff_known(state, persona) or state.next_step_agreed:
         return "interested"
     if state.trust >= 70:
         return "warm"
@@ -292,15 +446,98 @@ def _weak_opener(coaching: Coaching) -> bool:
     return not (o.introduced_self and o.stated_purpose and o.within_30_seconds)
 
 
+class _Move(BaseModel):
+    act: Act
+    reason: Reason | None = None
+    facts: list[RevealedFact] = Field(default_factory=list)
+    recalled: list[RevealedFact] = Field(default_factory=list)
+    terse: bool = False
+    earned: bool = False  # an open question that revealed: earns `open_question`
+
+
+def _recall(persona: Persona, fact_ids: Iterable[str], reason: Reason) -> _Move:
+    facts = [f for f in (as_revealed(persona, i) for i in fact_ids) if f is not None]
+    return _Move(act="recall", reason=reason, recalled=facts)
+
+
+def _reveal(persona: Persona, fact_id: str, terse: bool) -> _Move:
+    found = as_revealed(persona, fact_id)
+    assert found is not None  # ids come from the persona
+    return _Move(act="reveal", facts=[found], terse=terse, earned=not terse)
+
+
+def _answer_public(
+    topic: Topic, state: CustomerState, persona: Persona, rules: CustomerRules
+) -> _Move | None:
+    """A question on a topic any buyer answers; None when it is not one."""
+    m = rules.matching
+    scored = [(_public_score(f, topic, rules), -i, f) for i, f in enumerate(persona.public)]
+    best = max(scored, key=lambda t: (t[0], t[1]), default=None)
+    if best is not None and best[0] >= m.min_score:
+        fact = best[2]
+        if fact.id in state.revealed:
+            return _recall(persona, [fact.id], "already_said")
+        return _reveal(persona, fact.id, terse=False)
+    if not asked_public_topic(topic, rules):
+        return None
+    # A public topic this persona says nothing about: an honest "I'd have to check", unless
+    # a hidden fact answers it (then the SPIN rules below decide).
+    hidden = max((match_score(f, topic) for f in persona.all_facts()), default=0)
+    return None if hidden >= m.min_score else _Move(act="deflect", reason="need_to_check")
+
+
+def _answer_spin(
+    kind: FactKind,
+    topic: Topic,
+    closed: bool,
+    asks_value: bool,
+    state: CustomerState,
+    persona: Persona,
+    rules: CustomerRules,
+    warm: bool,
+    pr: PersonalityRules,
+) -> _Move:
+    m = rules.matching
+    pool, why_not = _pool(kind, state, persona)
+    if topic.specific:
+        chosen, score = _best(pool, topic)
+        if chosen is None or score < m.min_score:
+            anywhere = [(match_score(f, topic), f) for f in persona.all_facts()]
+            hit = max(anywhere, key=lambda t: t[0], default=None)
+            if hit is None or hit[0] < m.min_score:
+                honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"
+                return _Move(act="deflect", reason=honest)
+            if hit[1].id in state.revealed:
+                return _recall(persona, [hit[1].id], "already_said")
+            reason = _gate(kind, state, persona)
+            if reason == "not_earned":
+                return _Move(act="short_answer", reason="not_earned", terse=True)
+            return _Move(act="deflect", reason=reason)
+    else:
+        chosen, _ = _best(pool, topic)
+    if kind == "problem" and pr.problem_needs_warmup and not warm and pool:
+        return _Move(act="deflect", reason="needs_warmup")
+    if chosen is None:
+        return _Move(act="deflect", reason=why_not)
+    if closed and kind not in rules.closed_reveals and not asks_value:
+        return _Move(act="short_answer", reason="closed_question", terse=True)
+    return _reveal(persona, chosen.id, terse=closed)
+
+
 def decide(
     state: CustomerState,
     persona: Persona,
     coaching: Coaching,
-    text: str,
     scenario: Scenario,
     rules: CustomerRules,
+    *,
+    seq: int | None = None,
 ) -> Decision:
-    """The customer's move on one rep turn (rules in the module docstring); `state` is untouched."""
+    """The customer's move on one rep turn (rules in the module docstring); `state` is untouched.
+
+    `coaching` is the stored reading of the rep turn; `seq` is that turn's number, kept so a
+    later repeat of it can be answered with what was said then.
+    """
     if state.ended:
         return Decision(
             act="hang_up", mood="annoyed", state=state.model_copy(deep=True), reason="ended"
@@ -320,108 +557,150 @@ def decide(
     premature = pitching and not problem_known(state, persona) and not opener_turn
     closed = coaching.question == "closed" or "closed_question" in flags
     next_step = signals.next_step.proposed
+    hard_close = signals.hard_close and not need_payoff_known(state, persona)
+    repeat = signals.repeat_of is not None and not first_turn
+    misstep = signals.off_topic or signals.meta or repeat or hard_close
 
     if opener_turn:
         if _weak_opener(coaching):
             costs.append(pr.costs.weak_opener)
+    elif signals.meta:
+        costs.append(pr.costs.meta)
+    elif signals.off_topic:
+        costs.append(pr.costs.off_topic)
+    elif hard_close:
+        costs.append(pr.costs.hard_close)
+    elif repeat:
+        costs.append(pr.costs.repeat)
     else:
         if premature:
             costs.append(pr.costs.premature_pitch)
-        if closed and not signals.small_talk and not next_step:
+        if closed and not (signals.small_talk or signals.summary or next_step):
             costs.append(pr.costs.closed_question)
+    if not opener_turn:
         if "too_long" in flags:
             costs.append(pr.costs.too_long)
-        if "multiple_questions" in flags:
+        if "multiple_questions" in flags and not misstep:
             costs.append(pr.costs.multiple_questions)
-    if signals.acknowledgement:
+    if signals.summary and not misstep:
+        gains.append(pr.gains.summary)
+    elif signals.acknowledgement and not misstep:
         gains.append(pr.gains.acknowledgement)
 
-    act: Act
-    reason: Reason | None = None
-    facts: list[RevealedFact] = []
-    terse = False
+    topic = Topic(signals.topic, persona.language, rules.matching)
+    move: _Move
     objection: str | None = None
+    asks = coaching.question is not None or signals.question_count > 0
 
-    if next_step and not opener_turn:
-        if has_interest(state, persona, scenario, rules):
+    if signals.goodbye and not (next_step and not opener_turn):
+        move = _Move(act="goodbye", reason=None)
+    elif signals.meta:
+        move = _Move(act="puzzled", reason="meta")
+    elif signals.hard_close and not opener_turn:
+        if hard_close:
+            move = _Move(act="object", reason="hard_close")
+            objection = _objection(state, persona, rules)
+            new.objections_raised += 1
+        else:
+            move = _Move(act="defer_next_step", reason="hard_close")
+    elif next_step and not opener_turn:
+        if state.next_step_agreed:
+            move = _Move(act="acknowledge", reason="already_agreed")
+        elif has_interest(state, persona, scenario, rules):
             if signals.next_step.has_concrete_time:
-                act = "accept_next_step"
+                move = _Move(act="accept_next_step")
                 new.next_step_agreed = True
             else:
-                act, reason = "defer_next_step", "no_concrete_time"
+                move = _Move(act="defer_next_step", reason="no_concrete_time")
         else:
-            act, reason = "defer_next_step", "no_interest"
+            move = _Move(act="defer_next_step", reason="no_interest")
+    elif signals.off_topic and not opener_turn:
+        move = _Move(act="redirect", reason="off_topic")
+    elif repeat:
+        said = state.answers.get(str(signals.repeat_of), [])
+        move = _recall(persona, said, "repeat")
     elif opener_turn or (first_turn and coaching.spin is None and not pitching):
-        act = "greet"
-        reason = "weak_opener" if opener_turn and _weak_opener(coaching) else None
+        move = _Move(act="greet", reason="weak_opener" if _weak_opener(coaching) else None)
         if signals.small_talk:
             new.small_talk_turns += 1
             gains.append(pr.gains.small_talk)
+    elif (
+        asks
+        and coaching.spin in (None, "situation")
+        and (public := _answer_public(topic, state, persona, rules)) is not None
+    ):
+        move = public
     elif coaching.spin is not None:
         kind: FactKind = coaching.spin
         if kind == "situation":
             new.situation_questions += 1
         warm = state.rapport > 0 or state.situation_questions > 0 or signals.acknowledgement
-        pool, why_not = _candidates(kind, state, persona)
-        if kind == "problem" and pr.problem_needs_warmup and not warm and pool:
-            act, reason = "deflect", "needs_warmup"
-        elif not pool:
-            act, reason = "deflect", why_not
-            if why_not in ("no_problem_known", "no_implication_known"):
-                costs.append(pr.costs.unearned_question)
-        elif closed and kind not in rules.closed_reveals and not signals.asks_value:
-            act, reason, terse = "short_answer", "closed_question", True
-        else:
-            chosen = _best(pool, text, persona.language)
-            assert chosen is not None  # pool is non-empty here
-            found = _as_revealed(persona, chosen.id)
-            assert found is not None
-            facts = [found]
-            act, terse = "reveal", closed
-            if not closed:
-                gains.append(pr.gains.open_question)
+        move = _answer_spin(
+            kind, topic, closed, signals.asks_value, state, persona, rules, warm, pr
+        )
+        if move.reason in ("no_problem_known", "no_implication_known"):
+            costs.append(pr.costs.unearned_question)
+    elif (
+        (signals.summary or (signals.acknowledgement and not asks))
+        and not pitching
+        and state.last_act == "reveal"
+        and (more := _next_in_thread(state, persona)) is not None
+    ):
+        move = _reveal(persona, more.id, terse=False)
+        move.act, move.earned = "elaborate", False
+        move.reason = "summary" if signals.summary else None
+    elif signals.summary and not pitching:
+        move = _Move(act="acknowledge", reason="summary")
     elif pitching:
         if premature:
-            act, reason = "object", "premature_pitch"
+            move = _Move(act="object", reason="premature_pitch")
             objection = _objection(state, persona, rules)
             new.objections_raised += 1
         else:
-            act, reason = "acknowledge", "value_point"
+            move = _Move(act="acknowledge", reason="value_point")
     elif signals.small_talk:
-        act = "small_talk"
+        move = _Move(act="small_talk")
         if state.small_talk_turns >= pr.small_talk_limit:
-            reason = "excess_small_talk"
+            move.reason = "excess_small_talk"
             costs.append(pr.costs.excess_small_talk)
         else:
             gains.append(pr.gains.small_talk)
         new.small_talk_turns += 1
-    elif coaching.question is not None or signals.question_count > 0:
-        act = "short_answer"
+    elif asks:
+        move = _Move(act="short_answer")
     elif "too_long" in flags:
-        act, reason = "short_answer", "monologue"
+        move = _Move(act="short_answer", reason="monologue")
     else:
-        act = "acknowledge"
+        move = _Move(act="acknowledge")
 
+    if move.earned:
+        gains.append(pr.gains.open_question)
     for effect in costs:
         _apply(new, effect, -1)
     for effect in gains:
         _apply(new, effect, +1)
 
-    if new.patience <= 0:
+    if signals.goodbye:
+        new.ended = True
+    if new.patience <= 0 and not new.ended:
         new.patience = 0
         new.ended = True
-        act, reason, facts, terse, objection = "hang_up", "patience_exhausted", [], False, None
+        move = _Move(act="hang_up", reason="patience_exhausted")
+        objection = None
         new.next_step_agreed = state.next_step_agreed
         new.objections_raised = state.objections_raised
 
-    new.revealed.extend(f.id for f in facts)
-    new.last_act = act
+    new.revealed.extend(f.id for f in move.facts)
+    if seq is not None and move.facts:
+        new.answers[str(seq)] = [f.id for f in move.facts]
+    new.last_act = move.act
     return Decision(
-        act=act,
-        facts=facts,
+        act=move.act,
+        facts=move.facts,
+        recalled=move.recalled,
         mood=_mood(new, persona),
         state=new,
-        terse=terse,
-        reason=reason,
-        objection=objection,
+        terse=move.terse,
+        reason=move.reason,
+        objection=objection if move.act == "object" else None,
     )

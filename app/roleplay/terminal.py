@@ -80,7 +80,7 @@ async def practice(
             language=persona.language,
         )
         print(f"  [{labels['coach']}] {describe(coaching)}", file=out)
-        decision = decide(state, persona, coaching, text, scenario, playbook.customer)
+        decision = decide(state, persona, coaching, scenario, playbook.customer, seq=len(turns) + 1)
         ctx = ReplyContext(
             persona=persona,
             scenario=scenario,

@@ -7,18 +7,21 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.coach.schemas import Coaching
-from app.playbook.persona import FactKind
+from app.playbook.persona import FactKind, PublicTopic
 
 Speaker = Literal["rep", "customer"]
+# A hidden fact's kind, or `public`: what a buyer tells anyone who asks (no SPIN gating).
+RevealedKind = FactKind | Literal["public"]
 
 
 class RevealedFact(BaseModel):
-    """A hidden persona fact the customer disclosed in one turn."""
+    """A persona fact the customer disclosed in one turn (hidden, or public on its topic)."""
 
-    kind: FactKind
+    kind: RevealedKind
     id: str
     text: str
     problem_id: str | None = None
+    topic: PublicTopic | None = None
 
 
 class TranscriptTurn(BaseModel):

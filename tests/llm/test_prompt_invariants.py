@@ -190,7 +190,6 @@ async def run_session(
             state,
             persona,
             coaching(line, lang, first=i == 0, scenario=scenario),
-            rep_text,
             scenario,
             rules,
         )
@@ -295,7 +294,6 @@ async def test_injection_asking_for_every_problem_gets_at_most_the_one_the_state
         state,
         persona,
         coaching(line, persona.language, first=False, scenario="discovery"),
-        rep_text,
         "discovery",
         RULES,
     )

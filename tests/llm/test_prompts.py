@@ -81,5 +81,8 @@ def test_the_real_customer_prompts_render_in_both_languages() -> None:
             terse=False,
             objection=None,
             facts=[{"kind": "situation", "text": "F1"}],
+            recalled=[{"kind": "problem", "text": "R1"}],
+            ends=False,
         )
         assert "- F1" in turn
+        assert "- R1" in turn

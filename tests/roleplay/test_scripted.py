@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from app.coach.analyzer import topic_words
 from app.coach.schemas import CoachContext, Coaching, NextStepSignal, Signals
 from app.playbook import coaching as coaching_playbook
 from app.playbook import customer
@@ -116,7 +117,11 @@ class Call:
         self.state = initial_state(self.persona, RULES)
 
     def turn(self, text: str, coaching: Coaching) -> str:
-        d = decide(self.state, self.persona, coaching, text, self.scenario, RULES)  # type: ignore[arg-type]
+        coaching = coaching.model_copy(
+            update={"signals": coaching.signals.model_copy(update={"topic": topic_words(text)})}
+        )
+        seq = len(self.history)
+        d = decide(self.state, self.persona, coaching, self.scenario, RULES, seq=seq + 1)  # type: ignore[arg-type]
         ctx = ReplyContext(
             persona=self.persona,
             scenario=self.scenario,  # type: ignore[arg-type]
@@ -128,7 +133,6 @@ class Call:
             session_id=self.session_id,
         )
         reply = compose_reply(ctx)
-        seq = len(self.history)
         self.history.append(
             TranscriptTurn(seq=seq + 1, speaker="rep", text=text, coaching=coaching)
         )
@@ -161,7 +165,7 @@ def first_reveal(persona_id: str) -> Decision:
     persona = PERSONAS[persona_id]
     state = initial_state(persona, RULES)
     c = hand_coaching("situation", persona.language)
-    return decide(state, persona, c, persona.situation[0].keywords[0], "discovery", RULES)
+    return decide(state, persona, c, "discovery", RULES)
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -187,7 +191,7 @@ def test_terse_reveal_uses_a_terse_lead_in() -> None:
     persona = PERSONAS["morgan-saas"]
     state = initial_state(persona, RULES)
     c = hand_coaching("situation", "en", closed=True)
-    d = decide(state, persona, c, "Do you have many accounts?", "discovery", RULES)
+    d = decide(state, persona, c, "discovery", RULES)
     reply = compose_reply(context("morgan-saas", d))
     assert d.terse
     assert reply.split(" ")[0] in RULES.lines_for("en", "analytical", "terse_lead_in")

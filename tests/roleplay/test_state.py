@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from app.coach.analyzer import topic_words
 from app.coach.schemas import Coaching, NextStepSignal, OpenerCheck, Signals
 from app.playbook import customer
 from app.playbook.errors import PlaybookError
@@ -46,6 +47,14 @@ def coaching(
     )
 
 
+def read(text: str, c: Coaching) -> Coaching:
+    """The hand-made reading with the words the turn is about, as the coach stores them."""
+    if c.signals.topic:
+        return c
+    signals = c.signals.model_copy(update={"topic": topic_words(text)})
+    return c.model_copy(update={"signals": signals})
+
+
 class Talk:
     """A conversation with one persona: each `say` runs `decide` and keeps the new state."""
 
@@ -53,9 +62,11 @@ class Talk:
         self.persona: Persona = PERSONAS[persona_id]
         self.scenario = scenario
         self.state: CustomerState = initial_state(self.persona, RULES)
+        self.seq = 1
 
     def say(self, text: str, c: Coaching) -> Decision:
-        d = decide(self.state, self.persona, c, text, self.scenario, RULES)  # type: ignore[arg-type]
+        d = decide(self.state, self.persona, read(text, c), self.scenario, RULES, seq=self.seq)  # type: ignore[arg-type]
+        self.seq += 2
         self.state = d.state
         return d
 
@@ -145,10 +156,12 @@ def test_implication_comes_from_a_revealed_problem() -> None:
     t = Talk("liu-retail")
     t.say("断货的情况多吗?都是什么商品?", coaching("problem"))
     assert t.ids() == ["p2"]
-    # The words point at p1's implication (profit), but only p2 is known.
+    # The words point at p1's implication (profit) while only p2 is known: that thread is
+    # not open, and p2's implication is about something else, so nothing is revealed.
     d = t.say("这对利润和毛利有什么影响?", coaching("implication"))
+    assert d.facts == [] and d.reason == "not_earned"
+    d = t.say("这个问题对你们有什么影响?", coaching("implication"))
     assert [f.id for f in d.facts] == ["i2"]
-    assert d.facts[0].problem_id == "p2"
 
 
 def test_implication_question_reveals_best_matching_implication() -> None:
@@ -177,8 +190,11 @@ def test_need_payoff_follows_its_implication() -> None:
     t.say("断货方面呢?", coaching("problem"))
     t.say("缺货对复购率有什么影响?", coaching("implication"))
     assert t.ids() == ["p1", "p2", "i2"]
-    # Only p2 has a revealed implication, so only its need-payoff may come out.
+    # Only p2 has a revealed implication: a question about p1's payoff (order forecasting)
+    # gets nothing, and never p2's payoff in its place; a question about p2's does.
     d = t.say("如果订货预测能自动化,对您意味着什么?", coaching("need_payoff"))
+    assert d.facts == []
+    d = t.say("如果快缺货的时候能提醒门店调货,对您意味着什么?", coaching("need_payoff"))
     assert [f.id for f in d.facts] == ["n2"]
     assert d.facts[0].problem_id == "p2"
     assert d.mood == "interested"
@@ -195,8 +211,17 @@ def test_nothing_left_of_a_kind_deflects() -> None:
 def test_each_fact_is_revealed_once() -> None:
     t = Talk("liu-retail")
     for _ in range(6):
-        t.say("门店的情况怎么样?", coaching("situation"))
+        t.say("你们的情况是怎样的?", coaching("situation"))
     assert sorted(t.ids()) == ["s1", "s2", "s3"]
+
+
+def test_a_specific_question_on_a_fact_already_said_recalls_it() -> None:
+    t = Talk("liu-retail")
+    first = t.say("门店的情况怎么样?", coaching("situation"))
+    again = t.say("门店的情况怎么样?", coaching("situation"))
+    assert [f.id for f in first.facts] == ["s1"]
+    assert again.act == "recall" and again.facts == []
+    assert [f.id for f in again.recalled] == ["s1"]
 
 
 def test_closed_situation_question_reveals_tersely_at_a_patience_cost() -> None:
@@ -386,8 +411,8 @@ def test_decide_never_mutates_the_input_state() -> None:
     t = Talk("liu-retail")
     state = t.state
     snapshot = state.model_dump()
-    decide(state, t.persona, coaching("situation"), "门店情况如何?", "discovery", RULES)
-    decide(state, t.persona, coaching(pitch=True, question=None), "买我们的!", "discovery", RULES)
+    decide(state, t.persona, read("门店情况如何?", coaching("situation")), "discovery", RULES)
+    decide(state, t.persona, coaching(pitch=True, question=None), "discovery", RULES)
     assert state.model_dump() == snapshot
 
 
