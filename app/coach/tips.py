@@ -126,7 +126,8 @@ def said_in(turns: Sequence[TranscriptTurn], language: Language) -> list[Said]:
         if turn.speaker != "customer":
             continue
         for fact in turn.revealed:
-            if fact.id in seen:
+            # Public facts (budget, who decides...) are context, not a SPIN thread to build on.
+            if fact.kind == "public" or fact.id in seen:
                 continue
             seen.add(fact.id)
             words = needs_support.quote(fact.text, turn.text)
