@@ -356,7 +356,7 @@ def read(
             for q in questions
         ),
         estimated_seconds=seconds,
-        topic=topic_words(" ".join(s.text for s in (questions or sentences))),
+        topic=topic_words(" ".join(s.text for s in (questions or u.sentences))),
     )
 
     limits = rules.flags

@@ -75,7 +75,8 @@ class Coaching(BaseModel):
 class Revealed(BaseModel):
     """A fact the customer disclosed in a turn (from the customer state machine)."""
 
-    kind: FactKind
+    # `public`: what any buyer tells (budget, who decides...), not a SPIN fact.
+    kind: FactKind | Literal["public"]
     text: str = ""
 
 
