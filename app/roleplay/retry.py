@@ -47,7 +47,7 @@ def state_before(
         reply = by_seq.get(turn.seq + 1)
         if turn.speaker != "rep" or turn.coaching is None or reply is None:
             continue
-        state = decide(state, persona, turn.coaching, turn.text, scenario, rules).state
+        state = decide(state, persona, turn.coaching, scenario, rules, seq=turn.seq).state
         said = [t for t in turns if t.seq <= reply.seq]
         revealed = [f["id"] for t in said for f in (t.meta or {}).get("revealed", [])]
         state.revealed = list(dict.fromkeys(revealed))

@@ -12,7 +12,9 @@ async def test_goodbye_ends_the_session_and_saves_its_records(
     client: httpx.AsyncClient, rep: Account
 ) -> None:
     sid = await start(client, rep, "morgan-saas", "discovery")
-    assert (await turn(client, rep, sid, "Hi Morgan, thanks for making the time.")).status_code == 200
+    assert (
+        await turn(client, rep, sid, "Hi Morgan, thanks for making the time.")
+    ).status_code == 200
     r = await turn(client, rep, sid, "Who signs off on a purchase like this?")
     assert r.status_code == 200
     public_seq = r.json()["customer_turn"]["seq"]
