@@ -21,7 +21,8 @@ The rule set, first match wins:
 5. repeat_of: build on the earlier answer instead.
 6. a next step: before the scenario's interest (customer.yaml) earn it; without a time make
    it concrete; with a time confirm who joins.
-7. multiple_questions, too_long: one question (the focus question).
+7. multiple_questions, too_long: one question (the focus question); no_rapport: rapport
+   first next time.
 8. a closed SPIN question (not one asking for a single value): the same kind, asked openly.
 9. an implication question with no problem known, a need-payoff question with no
    implication known: ground it first.
@@ -367,7 +368,7 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
     need = conv.latest("need_payoff")
     if need is not None:
         return r.tip("summarise_then_next_step", question="next_step", quoted=need)
-    return r.tip("after_payoff_question", question="summary")
+    return r.tip("after_payoff_question", question="summary", quoted=conv.open_implication())
 
 
 def next_best_move(
@@ -417,7 +418,13 @@ def _choose(
     if reading.opener is not None:
         return _opener_tip(reading, r, playbook)
     if s.hard_close and not conv.has("need_payoff"):
-        return r.tip("hold_close", question=follow, quoted=thread)
+        # Draw the need out: its value, else its cost, else the problem itself.
+        ask: QuestionKind = "problem"
+        if conv.has("implication"):
+            ask = "need_payoff"
+        elif problem_known:
+            ask = "implication"
+        return r.tip("hold_close", question=ask, quoted=thread)
     if "premature_pitch" in flags or (s.pitch and not problem_known):
         situation = conv.latest("situation")
         question: QuestionKind = "problem_on_fact" if situation else "problem"
@@ -435,6 +442,8 @@ def _choose(
         return r.tip(
             "shorter", question=follow, max_words=limits.max_words, max_chars=limits.max_chars
         )
+    if "no_rapport" in flags:
+        return r.tip("rapport_first")
     spin = reading.spin
     if reading.question == "closed" and spin is not None and not s.asks_value:
         ask, quoted = _reopen_question(spin, conv)

@@ -39,6 +39,7 @@ MoveKind = Literal[
     "earn_next_step",
     "concrete_time",
     "next_step_set",
+    "rapport_first",
     "one_question",
     "shorter",
     "reopen",
