@@ -71,6 +71,16 @@ async def turns_of(db: AsyncSession, *, session_id: str) -> list[Turn]:
     return list((await db.execute(stmt)).scalars())
 
 
+async def retries_of(db: AsyncSession, *, session_id: str) -> list[PracticeSession]:
+    """The sessions that retry this one, oldest first."""
+    stmt = (
+        select(PracticeSession)
+        .where(PracticeSession.retry_of == session_id)
+        .order_by(PracticeSession.created_at, PracticeSession.id)
+    )
+    return list((await db.execute(stmt)).scalars())
+
+
 async def last_seq(db: AsyncSession, *, session_id: str) -> int:
     stmt = select(func.max(Turn.seq)).where(Turn.session_id == session_id)
     return int((await db.execute(stmt)).scalar_one() or 0)

@@ -11,6 +11,8 @@ readings, with the facts revealed taken from what was stored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,3 +111,74 @@ async def retry_session(
         )
     await db.flush()
     return retry
+
+
+@dataclass
+class RetryView:
+    """A retry beside its original: the rep turn tried again and the customer's answer, in each."""
+
+    id: str
+    from_seq: int
+    status: str
+    total_score: float | None
+    created_at: datetime
+    original_rep: str | None
+    original_reply: str | None
+    retry_rep: str | None
+    retry_reply: str | None
+
+
+@dataclass
+class RetryPanel:
+    origin: PracticeSession | None  # the session this one retries, when it is a retry
+    retries: list[RetryView]
+
+
+async def panel(db: AsyncSession, session: PracticeSession) -> RetryPanel:
+    """The session's original (when it is a retry) and its retries, each beside the original."""
+    origin = await db.get(PracticeSession, session.retry_of) if session.retry_of else None
+    retries = await repository.retries_of(db, session_id=session.id)
+    if not retries:
+        return RetryPanel(origin, [])
+    said = {t.seq: t.text for t in await repository.turns_of(db, session_id=session.id)}
+    views: list[RetryView] = []
+    for r in retries:
+        start = r.retry_from_seq or 1
+        again = {t.seq: t.text for t in await repository.turns_of(db, session_id=r.id)}
+        views.append(
+            RetryView(
+                id=r.id,
+                from_seq=start,
+                status=r.status,
+                total_score=r.total_score,
+                created_at=r.created_at,
+                original_rep=said.get(start),
+                original_reply=said.get(start + 1),
+                retry_rep=again.get(start),
+                retry_reply=again.get(start + 1),
+            )
+        )
+    return RetryPanel(origin, views)
+
+
+def beside_originals(
+    rows: list[tuple[PracticeSession, str]],
+) -> list[tuple[PracticeSession, str]]:
+    """The listed sessions with each retry moved right after its original (when listed too),
+    retries of one original oldest first; the rest keep their order."""
+    listed = {s.id for s, _ in rows}
+    retries: dict[str, list[tuple[PracticeSession, str]]] = {}
+    for row in rows:
+        if row[0].retry_of in listed:
+            retries.setdefault(str(row[0].retry_of), []).append(row)
+    ordered: list[tuple[PracticeSession, str]] = []
+
+    def place(row: tuple[PracticeSession, str]) -> None:
+        ordered.append(row)
+        for retry in sorted(retries.get(row[0].id, []), key=lambda r: r[0].created_at):
+            place(retry)
+
+    for row in rows:
+        if row[0].retry_of not in listed:
+            place(row)
+    return ordered

@@ -15,6 +15,7 @@ from app.needs import service as needs_service
 from app.personas import service as persona_service
 from app.review import service as review_service
 from app.roleplay import repository as roleplay_repository
+from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.models import PracticeSession
 from app.roleplay.schemas import SessionQuery
@@ -183,6 +184,37 @@ async def finish_practice(
     return redirect(f"/practice/{session_id}/summary")
 
 
+@router.post("/practice/{session_id}/retry")
+async def retry_practice(
+    request: Request,
+    session_id: str,
+    db: SessionDep,
+    playbook: PlaybookDep,
+    settings: SettingsDep,
+    user: PageUser,
+    from_seq: Field = "",
+    csrf_token: Field = "",
+) -> Response:
+    """Restart one of your sessions from a rep turn and open the new session's chat."""
+    if not csrf_ok(request, csrf_token):
+        return csrf_refused(request, user)
+    try:
+        session = await retry.retry_session(
+            db,
+            playbook,
+            user=user,
+            session_id=session_id,
+            from_seq=int(from_seq) if from_seq.strip().isdigit() else 0,
+            engine=settings.llm,
+        )
+    except NotFound:
+        return not_found(request, user)
+    except retry.NotARepTurn:
+        return redirect(f"/practice/{session_id}/summary")
+    await db.commit()
+    return redirect(f"/practice/{session.id}")
+
+
 @router.get("/practice/{session_id}/summary", response_class=HTMLResponse)
 async def summary_page(
     request: Request, session_id: str, db: SessionDep, playbook: PlaybookDep, user: PageUser
@@ -194,6 +226,7 @@ async def summary_page(
         return not_found(request, user)
     card, record = await needs_service.records(db, playbook, session)
     turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    missed = playbook.moves.missed
     comments = await review_service.comments(db, session_id=session_id)
     rep_turns = [(t.seq, t.text, t.coaching) for t in turns if t.speaker == "rep"]
     needs_by_priority = {p: [n for n in record.needs if n.priority == p] for p in PRIORITIES}
@@ -211,6 +244,10 @@ async def summary_page(
             "turns": turn_views(turns, comments),
             "session_comments": [c for c in comments if c.turn_seq is None],
             "own": session.rep_id == user.id,
+            "missed_labels": {k: v.label[ui_language(request)] for k, v in missed.items()},
+            "rep_seqs": {t.seq for t in turns if t.speaker == "rep"},
+            "retry_panel": await retry.panel(db, session),
+            "link_to": lambda sid: f"/practice/{sid}/summary",
         },
         user=user,
     )

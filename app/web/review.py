@@ -20,6 +20,7 @@ from app.personas import service as persona_service
 from app.review import service as review_service
 from app.review.schemas import BEHAVIOURS, LabelIn
 from app.roleplay import repository as roleplay_repository
+from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.schemas import SessionQuery
 from app.web import charts
@@ -135,7 +136,7 @@ async def review_list(
         request,
         "review_list.html",
         {
-            "rows": rows,
+            "rows": retry.beside_originals(rows),
             "filters": filters,
             "reps": sorted({name for _, name in everyone}),
             "personas": personas,
@@ -171,6 +172,8 @@ async def review_session(
             "session_comments": [c for c in comments if c.turn_seq is None],
             "saved": request.query_params.get("saved"),
             "labelled": request.query_params.get("labelled"),
+            "retry_panel": await retry.panel(db, session),
+            "link_to": lambda sid: f"/review/sessions/{sid}",
         },
         user=user,
     )
