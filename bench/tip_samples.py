@@ -282,7 +282,7 @@ async def play(
         )
         tip = tips.next_best_move(coaching, turns, persona, scenario, playbook)
         coaching.tip = tip.text
-        decision = decide(state, persona, coaching, text, scenario, playbook.customer)
+        decision = decide(state, persona, coaching, scenario, playbook.customer, seq=len(turns) + 1)
         rep = TranscriptTurn(seq=len(turns) + 1, speaker="rep", text=text, coaching=coaching)
         ctx = ReplyContext(
             persona=persona,
