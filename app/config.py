@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     # Mark cookies Secure even when the request looks like plain HTTP (TLS ends before a proxy
     # that sends no X-Forwarded-Proto).
     secure_cookies: bool = False
+    # PostgreSQL connection pool per server process (a turn holds at most one connection, and
+    # none while the model answers); a request waits `db_pool_timeout` seconds at most.
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=20, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
     # Read without the SALESCOACH_ prefix, as every OpenAI client does.
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
@@ -42,6 +47,12 @@ class Settings(BaseSettings):
         if self.secret_key == DEV_SECRET and self.environment == "production":
             raise ValueError("SALESCOACH_SECRET_KEY must be set to a random value in production")
         return self
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a turn or a finish may keep its session across a model call before another
+        may take it over (a process that died mid-turn): every attempt's timeout, plus slack."""
+        return self.llm_timeout * (self.llm_max_retries + 1) + 10
 
     @property
     def async_database_url(self) -> str:

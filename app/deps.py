@@ -36,7 +36,9 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session per request that commits on success and rolls back on any error."""
+    """The request's session, the one owner of its transaction: it commits once the route has
+    returned (before the response is sent, so a redirect never outruns its write) and rolls back
+    on any error. Services only flush."""
     async with get_sessionmaker(request)() as session:
         try:
             yield session
@@ -52,7 +54,7 @@ def get_playbook(request: Request) -> Playbook:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[AsyncSession, Depends(get_db)]
+SessionDep = Annotated[AsyncSession, Depends(get_db, scope="function")]
 SessionMakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
 
@@ -86,6 +88,17 @@ async def get_current_user(
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+async def get_user_between_turns(db: SessionDep, user: CurrentUser) -> User:
+    """The caller of a route whose work runs in a DB session of its own (a turn, a finish).
+    The request's transaction, a read so far, ends here: the work must not wait on it (SQLite's
+    write lock) nor hold a second pooled connection beside its own."""
+    await db.commit()
+    return user
+
+
+UserBetweenTurns = Annotated[User, Depends(get_user_between_turns)]
 
 
 def require_role(*roles: str) -> Callable[[User], Coroutine[Any, Any, User]]:

@@ -5,8 +5,14 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from app.deps import CurrentUser, PlaybookDep, SessionDep
-from app.errors import NotFound
+from app.deps import (
+    CurrentUser,
+    PlaybookDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    UserBetweenTurns,
+)
 from app.needs import service
 from app.roleplay import service as roleplay_service
 
@@ -15,14 +21,21 @@ router = APIRouter(prefix="/sessions", tags=["needs"])
 
 @router.post("/{session_id}/finish")
 async def finish(
-    session_id: str, request: Request, db: SessionDep, playbook: PlaybookDep, user: CurrentUser
+    session_id: str,
+    request: Request,
+    maker: SessionMakerDep,
+    playbook: PlaybookDep,
+    settings: SettingsDep,
+    user: UserBetweenTurns,
 ) -> dict[str, Any]:
     """End the session; answers its scorecard and needs record (saved)."""
-    session, _ = await roleplay_service.get_session(db, user=user, session_id=session_id)
-    if session.rep_id != user.id and user.role != "admin":
-        raise NotFound("session not found")
     card, record = await service.finish_between_turns(
-        db, request.app.state.engine, playbook, session, request.app.state.chat_model
+        maker,
+        playbook,
+        request.app.state.chat_model,
+        user=user,
+        session_id=session_id,
+        lease_seconds=settings.lease_seconds,
     )
     return {
         "scorecard": card.model_dump(mode="json"),

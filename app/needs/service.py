@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from langchain_core.language_models import BaseChatModel
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.models import User
 from app.db import utcnow
 from app.needs import export as needs_export
 from app.needs import missed
@@ -17,19 +17,15 @@ from app.needs.refine import refine_with_llm
 from app.needs.schemas import NeedsRecord, Scorecard, SessionExport
 from app.needs.scorecard import score_session
 from app.playbook.loader import Playbook
-from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
-from app.roleplay.locking import turn_lock
-from app.roleplay.models import PracticeSession
+from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.transcript import TranscriptTurn
 
 log = logging.getLogger("salescoach.needs")
 
 
 async def transcript(db: AsyncSession, session: PracticeSession) -> list[TranscriptTurn]:
-    return roleplay_service.transcript(
-        await roleplay_repository.turns_of(db, session_id=session.id)
-    )
+    return roleplay_service.transcript(await roleplay_service.turns_of(db, session_id=session.id))
 
 
 def derive(
@@ -72,20 +68,18 @@ async def finish(
     db: AsyncSession,
     playbook: Playbook,
     session: PracticeSession,
+    turns: list[Turn],
     chat_model: BaseChatModel | None = None,
 ) -> tuple[Scorecard, NeedsRecord]:
-    """End the session and save its records; finishing twice returns what was saved."""
-    saved = await stored(db, session.id)
-    if saved is not None:
-        return saved
-    turns = await transcript(db, session)
-    card, record = derive(playbook, session, turns)
+    """End the session and save (flush) its records from its turns. With a chat model the needs
+    record is refined first: the caller must have no transaction open (SQLite's write lock and
+    PostgreSQL's row lock are not held across a model call)."""
+    history = roleplay_service.transcript(turns)
+    card, record = derive(playbook, session, history)
     if chat_model is not None:
-        # End the read transaction first: SQLite's write lock must not wait on a model call.
-        await db.commit()
         record = await refine_with_llm(
             record,
-            turns,
+            history,
             chat_model,
             session.language,
             min_support=playbook.needs.match.refine_support,
@@ -111,30 +105,38 @@ async def finish(
 
 
 async def finish_between_turns(
-    db: AsyncSession,
-    engine: AsyncEngine,
+    maker: async_sessionmaker[AsyncSession],
     playbook: Playbook,
-    session: PracticeSession,
-    chat_model: BaseChatModel | None = None,
+    chat_model: BaseChatModel | None,
+    *,
+    user: User,
+    session_id: str,
+    lease_seconds: float = roleplay_service.LEASE_SECONDS,
 ) -> tuple[Scorecard, NeedsRecord]:
-    """`finish` under the session's turn lock, so a turn in flight is either in the records or
-    refused after them. Commits: the caller's transaction ends first (SQLite's write lock must
-    not be held while waiting for the lock) and the records are committed before it is freed."""
-    await db.commit()
-    async with turn_lock(engine, session.id):
-        await db.refresh(session)
-        result = await finish(db, playbook, session, chat_model)
+    """`finish` taking the session as a turn does, so a turn in flight is either in the records
+    or refused after them; finishing twice returns what was saved. Owns its DB session, like
+    the turn stream, because the refinement is a model call."""
+    async with roleplay_service.between_turns(session_id), maker() as db:
+        session = await roleplay_service.hold(db, user=user, session_id=session_id)
+        saved = await stored(db, session_id)
+        if saved is not None:
+            return saved
+        turns = await roleplay_service.turns_of(db, session_id=session_id)
+        if chat_model is not None:
+            roleplay_service.take_lease(session, lease_seconds)
+            # Free the row (and SQLite's write lock) before the refinement call; the lease holds.
+            await db.commit()
+        result = await finish(db, playbook, session, turns, chat_model)
+        roleplay_service.end_lease(session)
         await db.commit()
     return result
 
 
-def finisher(
-    playbook: Playbook, chat_model: BaseChatModel | None
-) -> Callable[[AsyncSession, PracticeSession], Awaitable[None]]:
+def finisher(playbook: Playbook, chat_model: BaseChatModel | None) -> roleplay_service.SessionEnded:
     """What a turn calls when the customer ends the call: save the records."""
 
-    async def save_records(db: AsyncSession, session: PracticeSession) -> None:
-        await finish(db, playbook, session, chat_model)
+    async def save_records(db: AsyncSession, session: PracticeSession, turns: list[Turn]) -> None:
+        await finish(db, playbook, session, turns, chat_model)
 
     return save_records
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, utcnow
+from app.db import Base, UTCDateTime, utcnow
 
 
 class Comment(Base):
@@ -19,7 +19,7 @@ class Comment(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     turn_seq: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class TurnLabel(Base):
@@ -35,4 +35,4 @@ class TurnLabel(Base):
     question: Mapped[str | None] = mapped_column(String(10))
     signals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     labelled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    labelled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    labelled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -13,14 +13,13 @@ from app.db import utcnow
 from app.errors import AppError, NotFound
 from app.review.models import Comment, TurnLabel
 from app.review.schemas import LabelIn, LabelledTurnOut, LabelSignals, TrainerLabel
-from app.roleplay import repository as roleplay_repository
 from app.roleplay import service as roleplay_service
-from app.roleplay.models import PracticeSession, Turn
+from app.roleplay.models import Turn
 from app.roleplay.schemas import CommentOut, SessionQuery
 
 
 async def comments(db: AsyncSession, *, session_id: str) -> list[CommentOut]:
-    rows = await roleplay_repository.comments_of(db, session_id=session_id)
+    rows = await roleplay_service.comments_of(db, session_id=session_id)
     return [
         CommentOut(id=c.id, author=name, turn_seq=c.turn_seq, text=c.text, created_at=c.created_at)
         for c, name in rows
@@ -31,7 +30,7 @@ async def add_comment(
     db: AsyncSession, *, user: User, session_id: str, text: str, turn_seq: int | None
 ) -> CommentOut:
     await roleplay_service.get_session(db, user=user, session_id=session_id)
-    if turn_seq is not None and turn_seq > await roleplay_repository.last_seq(
+    if turn_seq is not None and turn_seq > await roleplay_service.last_seq(
         db, session_id=session_id
     ):
         raise AppError(f"turn {turn_seq} does not exist in this session", 422)
@@ -50,7 +49,7 @@ async def add_comment(
 
 async def team_overview(db: AsyncSession, *, user: User) -> list[dict[str, Any]]:
     """Per rep: sessions, finished sessions, average score, SPIN mix and scores in time order."""
-    rows = await roleplay_repository.list_visible(
+    rows = await roleplay_service.list_sessions(
         db, user=user, query=SessionQuery(order="created_at"), limit=10_000
     )
     reps: dict[str, dict[str, Any]] = {}
@@ -62,7 +61,7 @@ async def team_overview(db: AsyncSession, *, user: User) -> list[dict[str, Any]]
         if session.total_score is not None:
             entry["finished"] += 1
             entry["scores"].append(round(session.total_score, 1))
-    for rep, coaching in await roleplay_repository.rep_coaching_by_rep(db, user=user):
+    for rep, coaching in await roleplay_service.rep_coaching_by_rep(db, user=user):
         if rep in reps:
             reps[rep]["spin"][(coaching.spin if coaching else None) or "none"] += 1
     out = []
@@ -139,7 +138,7 @@ async def labels_of(db: AsyncSession, *, session_id: str) -> dict[int, TrainerLa
 
 async def agreement(db: AsyncSession, *, user: User) -> dict[str, Any]:
     """How often trainers agreed with the coach on the rep turns they reviewed (visible sessions)."""
-    sessions = roleplay_repository.visible_to(user).with_only_columns(PracticeSession.id).subquery()
+    sessions = roleplay_service.visible_ids(user).subquery()
     rows = await db.execute(
         select(Turn.coaching, TurnLabel, User.username)
         .join(TurnLabel, TurnLabel.turn_id == Turn.id)

@@ -5,11 +5,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from app.deps import CurrentUser, PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
+from app.deps import (
+    CurrentUser,
+    PlaybookDep,
+    SessionDep,
+    SessionMakerDep,
+    SettingsDep,
+    UserBetweenTurns,
+)
 from app.errors import AppError
 from app.needs import service as needs_service
 from app.review import service as review_service
-from app.roleplay import repository, retry, service, sse
+from app.roleplay import retry, service, sse
 from app.roleplay.models import PracticeSession
 from app.roleplay.schemas import (
     RetryCreate,
@@ -72,7 +79,7 @@ async def list_sessions(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[SessionOut]:
     """Sessions visible to the caller: a rep's own, a trainer's team's, all for admins."""
-    rows = await repository.list_visible(db, user=user, query=query, limit=limit, offset=offset)
+    rows = await service.list_sessions(db, user=user, query=query, limit=limit, offset=offset)
     return [session_out(s, name) for s, name in rows]
 
 
@@ -82,7 +89,7 @@ async def get_session(
 ) -> SessionOut:
     """A session with all its turns in order, its comments and, once ended, its records."""
     session, rep = await service.get_session(db, user=user, session_id=session_id)
-    turns = await repository.turns_of(db, session_id=session_id)
+    turns = await service.turns_of(db, session_id=session_id)
     saved = await needs_service.stored(db, session_id)
     return session_out(
         session,
@@ -107,7 +114,7 @@ async def retry_session(
     session = await retry.retry_session(
         db, playbook, user=user, session_id=session_id, from_seq=body.from_seq, engine=settings.llm
     )
-    turns = await repository.turns_of(db, session_id=session.id)
+    turns = await service.turns_of(db, session_id=session.id)
     return session_out(session, user.username, turns=[service.turn_out(t) for t in turns])
 
 
@@ -116,16 +123,13 @@ async def post_turn(
     session_id: str,
     body: TurnCreate,
     request: Request,
-    db: SessionDep,
     maker: SessionMakerDep,
     playbook: PlaybookDep,
-    user: CurrentUser,
+    settings: SettingsDep,
+    user: UserBetweenTurns,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Any:
     """Send a rep turn; answers its coaching and the customer's reply (SSE when asked for)."""
-    session, _ = await service.get_session(db, user=user, session_id=session_id)
-    service.ensure_own_active(session, user)
-    await db.commit()  # release the request's connection before the turn takes the lock
     events = service.run_turn(
         maker,
         playbook,
@@ -134,10 +138,13 @@ async def post_turn(
         session_id=session_id,
         text=body.text,
         on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
+        lease_seconds=settings.lease_seconds,
     )
     if "text/event-stream" in accept:
+        # The first event comes once the rep turn is stored: a 404 or 409 is still a status.
+        first = await anext(events)
         return StreamingResponse(
-            sse.stream(events),
+            sse.stream(events, first),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -1,45 +1,85 @@
-"""Serialising the turns of one session.
+"""Serialising the turns (and the finish) of one session, with no connection held for a lock.
 
-In one process an asyncio lock per session suffices (and spares SQLite a queue of writers).
-Several processes sharing PostgreSQL also take a session-level advisory lock on a connection held
-for the whole turn, so seqs stay gap-free and no turn is lost or doubled across processes.
+A turn has three steps: store the rep turn (a transaction), let the model answer (no transaction
+open), store the reply (a transaction). What keeps two turns of a session from interleaving:
+
+- In one process, an asyncio lock per session queues them (`local_lock`).
+- In the database, each transaction of a turn starts by locking the session row
+  (`SELECT ... FOR UPDATE` on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers).
+- Across the model call, a lease on that row (`lease`, a token, and `lease_until`) marks the
+  session busy. It is written and cleared under the row lock and committed with the step that
+  takes or ends it. Another process that finds a live lease waits with its transaction closed
+  (short polls, holding no connection) and takes the row once the lease is cleared, or once it
+  expired (a process that died mid-turn).
+
+A step that finds its lease gone (it expired and another turn took over) stores nothing more.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import uuid
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db import utcnow
+from app.roleplay.models import PracticeSession
 
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
-
-def advisory_key(session_id: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock."""
-    return int.from_bytes(hashlib.sha256(session_id.encode()).digest()[:8], "big", signed=True)
+FIRST_POLL = 0.02
+MAX_POLL = 0.5
 
 
 @asynccontextmanager
-async def turn_lock(engine: AsyncEngine, session_id: str) -> AsyncIterator[None]:
+async def local_lock(session_id: str) -> AsyncIterator[None]:
+    """This process's turns of one session, one at a time."""
     lock = _locks.get(session_id)
     if lock is None:
         lock = asyncio.Lock()
         _locks[session_id] = lock
     async with lock:
-        if engine.dialect.name != "postgresql":
-            yield
-            return
-        async with engine.connect() as conn:
-            key = advisory_key(session_id)
-            await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            await conn.commit()
-            try:
-                yield
-            finally:
-                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                await conn.commit()
+        yield
+
+
+async def lock_row(db: AsyncSession, session_id: str) -> PracticeSession | None:
+    """The session, its row locked until the transaction ends, its attributes fresh."""
+    stmt = (
+        select(PracticeSession)
+        .where(PracticeSession.id == session_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await db.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_free_row(db: AsyncSession, session_id: str) -> PracticeSession | None:
+    """`lock_row` once no other live lease holds the session (waits with no transaction open)."""
+    delay = FIRST_POLL
+    while True:
+        session = await lock_row(db, session_id)
+        if session is None or session.lease is None:
+            return session
+        left = (session.lease_until or utcnow()) - utcnow()
+        if left <= timedelta(0):
+            return session  # the holder died mid-turn; its lease has run out
+        await db.rollback()  # wait holding neither the row lock nor a pooled connection
+        await asyncio.sleep(min(delay, left.total_seconds()))
+        delay = min(delay * 2, MAX_POLL)
+
+
+def take_lease(session: PracticeSession, seconds: float) -> str:
+    token = str(uuid.uuid4())
+    session.lease = token
+    session.lease_until = utcnow() + timedelta(seconds=seconds)
+    return token
+
+
+def end_lease(session: PracticeSession) -> None:
+    session.lease = None
+    session.lease_until = None

@@ -5,7 +5,6 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.coach.column import CoachingColumn
 from app.coach.schemas import Coaching, Scenario
-from app.db import Base, utcnow
+from app.db import Base, UTCDateTime, utcnow
 from app.playbook.persona import Language
 
 
@@ -37,8 +36,12 @@ class PracticeSession(Base):
     # The customer state machine (revealed facts, trust, patience) as JSON.
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     total_score: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A turn (or a finish) in flight across its model call: who holds it and until when
+    # (app/roleplay/locking.py).
+    lease: Mapped[str | None] = mapped_column(String(36))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A retry restarts an earlier session from one of its rep turns (`retry_from_seq`).
     retry_of: Mapped[str | None] = mapped_column(
         ForeignKey("practice_sessions.id", ondelete="SET NULL"), index=True
@@ -63,6 +66,6 @@ class Turn(Base):
     # Customer turns: revealed facts and the act the state machine chose.
     meta: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prompt_version: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_turns_session_id_seq"),)

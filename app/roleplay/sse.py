@@ -7,7 +7,9 @@ Events, in order, each `event: <name>` with one JSON `data:` line:
 - `done`: `{"status", "rep_turn", "customer_turn", "patience"}`, the last event.
 On failure the stream ends with `error`: `{"detail", "status_code"}` (502 or 504 for the model,
 409 for an ended session); the rep turn is kept and the same text can be sent again to retry.
-The generator opens its own DB sessions because it outlives the request.
+The turn's first event is produced before the response starts, so a session that is not the
+caller's (404) or has ended (409) answers with that status; later failures are `error` events.
+The turn owns its DB session because it outlives the request.
 """
 
 from __future__ import annotations
@@ -27,7 +29,12 @@ def encode(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-async def stream(events: AsyncIterator[TurnEvent]) -> AsyncIterator[bytes]:
+async def stream(
+    events: AsyncIterator[TurnEvent], first: TurnEvent | None = None
+) -> AsyncIterator[bytes]:
+    """The events as SSE; `first`, when given, was already taken from `events`."""
+    if first is not None:
+        yield encode(first.event, first.data)
     try:
         async for item in events:
             yield encode(item.event, item.data)

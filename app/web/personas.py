@@ -144,6 +144,5 @@ async def create_persona(
         return await _personas_view(
             request, db, playbook, user, source=source, errors=errors, replacing=replacing or None
         )
-    await db.commit()
     done = "updated" if replacing else "created"
     return redirect(f"/review/personas?{done}={persona.id}")

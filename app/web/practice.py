@@ -10,11 +10,10 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.auth.models import User
 from app.deps import PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
-from app.errors import AppError, NotFound
+from app.errors import AppError, Conflict, NotFound
 from app.needs import service as needs_service
 from app.personas import service as persona_service
 from app.review import service as review_service
-from app.roleplay import repository as roleplay_repository
 from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.models import PracticeSession
@@ -22,7 +21,7 @@ from app.roleplay.schemas import SessionQuery
 from app.web import charts, progress
 from app.web.catalogue import Translator
 from app.web.common import SCENARIOS, Field, csrf_refused, not_found, redirect, turn_views
-from app.web.security import PageUser, csrf_ok, is_trainer, ui_language
+from app.web.security import PageUser, PageUserBetweenTurns, csrf_ok, is_trainer, ui_language
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +34,7 @@ async def start_page(
     """Persona cards and the scenario choice; the rep's own practice personas first."""
     personas = await persona_service.list_personas(db, playbook, user=user)
     own = await persona_service.owned_ids(db, user=user)
-    recent = await roleplay_repository.list_visible(
+    recent = await roleplay_service.list_sessions(
         db, user=user, query=SessionQuery(rep=user.username), limit=8
     )
     scenario = request.query_params.get("scenario")
@@ -77,7 +76,6 @@ async def start_practice(
         )
     except NotFound:
         return not_found(request, user)
-    await db.commit()
     return redirect(f"/practice/{session.id}")
 
 
@@ -100,7 +98,7 @@ async def chat_page(request: Request, session_id: str, db: SessionDep, user: Pag
         if is_trainer(user):
             return redirect(f"/review/sessions/{session_id}")
         return not_found(request, user)
-    turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    turns = await roleplay_service.turns_of(db, session_id=session_id)
     coachings = [t.coaching for t in turns if t.speaker == "rep"]
     state = session.state or {}
     t = Translator(ui_language(request))
@@ -130,36 +128,36 @@ async def chat_page(request: Request, session_id: str, db: SessionDep, user: Pag
 async def send_turn_without_script(
     request: Request,
     session_id: str,
-    db: SessionDep,
     maker: SessionMakerDep,
     playbook: PlaybookDep,
-    user: PageUser,
+    settings: SettingsDep,
+    user: PageUserBetweenTurns,
     text: Annotated[str, Form(max_length=4000)] = "",
     csrf_token: Field = "",
 ) -> Response:
     """The chat form without JavaScript: run the turn whole, then show the page again."""
     if not csrf_ok(request, csrf_token):
         return csrf_refused(request, user)
-    session = await own_session(db, user, session_id)
-    if session is None:
+    if not text.strip():
+        return redirect(f"/practice/{session_id}#composer")
+    try:
+        async for _ in roleplay_service.run_turn(
+            maker,
+            playbook,
+            request.app.state.customer_engine,
+            user=user,
+            session_id=session_id,
+            text=text.strip(),
+            on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
+            lease_seconds=settings.lease_seconds,
+        ):
+            pass
+    except NotFound:
         return not_found(request, user)
-    await db.commit()  # the turn takes the session lock with its own DB sessions
-    if session.status != "active":
+    except Conflict:
         return redirect(f"/practice/{session_id}/summary")
-    if text.strip():
-        try:
-            async for _ in roleplay_service.run_turn(
-                maker,
-                playbook,
-                request.app.state.customer_engine,
-                user=user,
-                session_id=session_id,
-                text=text.strip(),
-                on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
-            ):
-                pass
-        except AppError:
-            return redirect(f"/practice/{session_id}?failed=1")
+    except AppError:
+        return redirect(f"/practice/{session_id}?failed=1")
     return redirect(f"/practice/{session_id}#composer")
 
 
@@ -167,20 +165,26 @@ async def send_turn_without_script(
 async def finish_practice(
     request: Request,
     session_id: str,
-    db: SessionDep,
+    maker: SessionMakerDep,
     playbook: PlaybookDep,
-    user: PageUser,
+    settings: SettingsDep,
+    user: PageUserBetweenTurns,
     csrf_token: Field = "",
 ) -> Response:
     """End the session, save its scorecard and needs record, and open the summary."""
     if not csrf_ok(request, csrf_token):
         return csrf_refused(request, user)
-    session = await own_session(db, user, session_id)
-    if session is None:
+    try:
+        await needs_service.finish_between_turns(
+            maker,
+            playbook,
+            request.app.state.chat_model,
+            user=user,
+            session_id=session_id,
+            lease_seconds=settings.lease_seconds,
+        )
+    except NotFound:
         return not_found(request, user)
-    await needs_service.finish_between_turns(
-        db, request.app.state.engine, playbook, session, request.app.state.chat_model
-    )
     return redirect(f"/practice/{session_id}/summary")
 
 
@@ -225,7 +229,7 @@ async def summary_page(
     except NotFound:
         return not_found(request, user)
     card, record = await needs_service.records(db, playbook, session)
-    turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    turns = await roleplay_service.turns_of(db, session_id=session_id)
     missed = playbook.moves.missed
     comments = await review_service.comments(db, session_id=session_id)
     rep_turns = [(t.seq, t.text, t.coaching) for t in turns if t.speaker == "rep"]

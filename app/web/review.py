@@ -19,7 +19,6 @@ from app.errors import AppError, NotFound
 from app.personas import service as persona_service
 from app.review import service as review_service
 from app.review.schemas import BEHAVIOURS, LabelIn
-from app.roleplay import repository as roleplay_repository
 from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.schemas import SessionQuery
@@ -125,10 +124,10 @@ async def review_list(
     if not is_trainer(user):
         return trainers_only(request, user)
     filters = SessionFilters.from_query(dict(request.query_params))
-    rows = await roleplay_repository.list_visible(
+    rows = await roleplay_service.list_sessions(
         db, user=user, query=filters.session_query(), limit=200
     )
-    everyone = await roleplay_repository.list_visible(
+    everyone = await roleplay_service.list_sessions(
         db, user=user, query=SessionQuery(order="rep"), limit=1000
     )
     personas = await persona_service.list_personas(db, playbook, user=user)
@@ -157,7 +156,7 @@ async def review_session(
         session, rep = await roleplay_service.get_session(db, user=user, session_id=session_id)
     except NotFound:
         return not_found(request, user)
-    turns = await roleplay_repository.turns_of(db, session_id=session_id)
+    turns = await roleplay_service.turns_of(db, session_id=session_id)
     comments = await review_service.comments(db, session_id=session_id)
     return render(
         request,
@@ -251,7 +250,6 @@ async def add_comment(
         return not_found(request, user)
     except AppError:
         return redirect(f"/review/sessions/{session_id}#session-comments")
-    await db.commit()
     return redirect(f"/review/sessions/{session_id}?saved={seq or 0}{anchor}")
 
 

@@ -120,6 +120,16 @@ async def page_user(
 
 
 PageUser = Annotated[User, Depends(page_user)]
+
+
+async def page_user_between_turns(db: SessionDep, user: PageUser) -> User:
+    """`PageUser` for pages whose work runs in a DB session of its own (app/deps.py
+    `get_user_between_turns`): the request's read transaction ends here."""
+    await db.commit()
+    return user
+
+
+PageUserBetweenTurns = Annotated[User, Depends(page_user_between_turns)]
 MaybeUser = Annotated[User | None, Depends(optional_page_user)]
 
 

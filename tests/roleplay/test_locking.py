@@ -1,0 +1,119 @@
+"""The turn lock: no transaction and no pooled connection across the model call, a session held
+by another process's turn (its lease) waits, and a dead process's lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from app.db import utcnow
+from app.roleplay.models import PracticeSession
+from tests.conftest import Account
+from tests.roleplay.test_api import start, turn
+
+
+class GatedEngine:
+    """Answers once the test opens the gate; reports when the model call has begun."""
+
+    name = "gated"
+    prompt_version = None
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def stream(self, ctx: object) -> AsyncIterator[str]:
+        self.started.set()
+        await self.gate.wait()
+        yield "We run three lines."
+
+
+@pytest.fixture
+def gated(app) -> Iterator[GatedEngine]:
+    original = app.state.customer_engine
+    engine = GatedEngine()
+    app.state.customer_engine = engine
+    yield engine
+    app.state.customer_engine = original
+
+
+async def set_lease(app, sid: str, token: str | None, seconds: float) -> None:
+    async with app.state.sessionmaker() as db:
+        session = await db.get(PracticeSession, sid)
+        session.lease = token
+        session.lease_until = utcnow() + timedelta(seconds=seconds) if token else None
+        await db.commit()
+
+
+async def test_model_call_holds_no_connection_and_other_writes_go_on(
+    app, client: httpx.AsyncClient, rep: Account, gated: GatedEngine
+) -> None:
+    sid = await start(client, rep)
+    pending = asyncio.create_task(turn(client, rep, sid, "How many lines do you run?"))
+    await asyncio.wait_for(gated.started.wait(), 30)
+    assert app.state.engine.pool.checkedout() == 0
+    # A write elsewhere (SQLite: the one write lock) is not queued behind the model.
+    other = await start(client, rep)
+    assert other != sid
+    gated.gate.set()
+    r = await pending
+    assert r.status_code == 200 and r.json()["customer_turn"]["text"] == "We run three lines."
+    async with app.state.sessionmaker() as db:
+        session = await db.get(PracticeSession, sid)
+        assert session.lease is None and session.lease_until is None
+
+
+async def test_turn_waits_for_a_lease_held_elsewhere(
+    app, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    await set_lease(app, sid, "another-process", 60)
+    pending = asyncio.create_task(turn(client, rep, sid, "How many lines do you run?"))
+    await asyncio.sleep(0.3)
+    assert not pending.done()
+    body = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
+    assert body["turns"] == []
+    await set_lease(app, sid, None, 0)
+    r = await asyncio.wait_for(pending, 30)
+    assert r.status_code == 200 and r.json()["rep_turn"]["seq"] == 1
+
+
+async def test_lease_of_a_dead_process_runs_out(
+    app, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    await set_lease(app, sid, "died-mid-turn", -1)
+    r = await turn(client, rep, sid, "How many lines do you run?")
+    assert r.status_code == 200 and r.json()["customer_turn"]["seq"] == 2
+
+
+async def test_finish_waits_for_a_lease_held_elsewhere(
+    app, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    assert (await turn(client, rep, sid, "How many lines do you run?")).status_code == 200
+    await set_lease(app, sid, "another-process", 60)
+    pending = asyncio.create_task(
+        client.post(f"/api/v1/sessions/{sid}/finish", headers=rep.headers)
+    )
+    await asyncio.sleep(0.3)
+    assert not pending.done()
+    await set_lease(app, sid, None, 0)
+    r = await asyncio.wait_for(pending, 30)
+    assert r.status_code == 200 and r.json()["scorecard"]["total"] >= 0
+
+
+async def test_turn_on_someone_elses_session_is_404_as_a_status_over_sse(
+    client: httpx.AsyncClient, rep: Account, other_rep: Account
+) -> None:
+    sid = await start(client, rep)
+    r = await client.post(
+        f"/api/v1/sessions/{sid}/turns",
+        json={"text": "Hello?"},
+        headers={**other_rep.headers, "Accept": "text/event-stream"},
+    )
+    assert r.status_code == 404 and r.json()["detail"] == "session not found"
