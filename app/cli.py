@@ -252,9 +252,18 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.db import describe_unavailable, unavailable
+
     args = parser().parse_args(argv)
     func: Command = args.func
-    return func(args, get_settings())
+    settings = get_settings()
+    try:
+        return func(args, settings)
+    except Exception as exc:
+        if not unavailable(exc):
+            raise
+        print(f"error: {describe_unavailable(settings.async_database_url, exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@ write lock at BEGIN (BEGIN IMMEDIATE) so concurrent writers queue instead of fai
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, event
+from sqlalchemy import DateTime, Dialect, MetaData, event, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -61,6 +63,30 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+# SQLSTATE classes of a database that cannot serve us: connection exception, unknown database,
+# refused authorisation, too many connections, shutting down.
+_UNAVAILABLE_SQLSTATES = ("08", "3D000", "28", "53", "57P")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """The database cannot be reached or has gone away (as opposed to a bad statement)."""
+    if isinstance(exc, ConnectionError | socket.gaierror | TimeoutError):
+        return True  # asyncpg raises these unwrapped while connecting
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    code = str(getattr(exc.orig, "sqlstate", None) or "")
+    return code.startswith(_UNAVAILABLE_SQLSTATES)
+
+
+def describe_unavailable(url: str, exc: BaseException) -> str:
+    """One line naming the database (without its password) and why it does not answer."""
+    where = make_url(url).render_as_string(hide_password=True)
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"cannot reach the database {where}: {reason[0] if reason else type(exc).__name__}"
 
 
 def create_engine(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.db import unavailable
 
 log = logging.getLogger("salescoach")
 
@@ -65,6 +70,28 @@ def install_error_handlers(app: FastAPI) -> None:
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection free in time: %s", exc)
+        return JSONResponse(
+            {"detail": "the server is busy; try again in a moment"},
+            status_code=503,
+            headers={"Retry-After": "2"},
+        )
+
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if not unavailable(exc):
+            return await _unexpected(request, exc)
+        log.error("database unavailable: %s", exc)
+        return JSONResponse(
+            {"detail": "the database is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    for kind in (DBAPIError, ConnectionError, socket.gaierror, TimeoutError):
+        app.add_exception_handler(kind, _database_error)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

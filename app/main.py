@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,13 +15,16 @@ from fastapi.openapi.docs import (
 )
 from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
+from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.auth import endpoints as auth_endpoints
 from app.coach import endpoints as coach_endpoints
 from app.config import Settings, get_settings
-from app.db import create_engine, create_sessionmaker
-from app.errors import install_error_handlers
+from app.db import create_engine, create_sessionmaker, unavailable
+from app.deps import EngineDep
+from app.errors import AppError, install_error_handlers
 from app.headers import SecurityHeaders, docs_policy, script_hashes
 from app.limits import BodySizeLimit
 from app.llm.models import build_chat_model
@@ -34,6 +39,8 @@ from app.roleplay.llm_engine import LLMEngine
 from app.roleplay.scripted import ScriptedEngine
 from app.web import pages
 from app.web.templating import STATIC_DIR
+
+log = logging.getLogger("salescoach")
 
 
 def api_router() -> APIRouter:
@@ -111,9 +118,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.trusted_proxies:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        """Liveness probe."""
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        responses={503: {"description": "the database does not answer"}},
+    )
+    async def healthz(engine: EngineDep) -> dict[str, str]:
+        """Readiness: ok once the database answers; 503 with a JSON detail when it does not."""
+        try:
+            async with asyncio.timeout(settings.db_pool_timeout):
+                async with engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            if not (unavailable(exc) or isinstance(exc, PoolTimeout)):
+                raise
+            log.error("health check: %s", exc)
+            raise AppError("the database is unavailable", 503, {"Retry-After": "5"}) from None
         return {"status": "ok"}
 
     app.include_router(api_router())

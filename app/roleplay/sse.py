@@ -19,6 +19,7 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+from app.db import unavailable
 from app.errors import AppError
 from app.roleplay.service import TurnEvent
 
@@ -40,6 +41,14 @@ async def stream(
             yield encode(item.event, item.data)
     except AppError as exc:
         yield encode("error", {"detail": exc.detail, "status_code": exc.status_code})
-    except Exception:
+    except Exception as exc:
+        if unavailable(exc):
+            log.error("turn stream lost the database: %s", exc)
+            detail = {
+                "detail": "the database is unavailable; try again shortly",
+                "status_code": 503,
+            }
+            yield encode("error", detail)
+            return
         log.exception("turn stream failed")
         yield encode("error", {"detail": "the turn failed; send it again", "status_code": 500})
