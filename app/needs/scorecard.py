@@ -1,9 +1,21 @@
 """The practice scorecard: the rubric of playbook/scoring.yaml applied to a transcript.
 
-Each rule below reads the coach's labels on the rep turns and what the customer disclosed,
-and returns the share of the criterion's points earned, the turns that earned or lost them
-and the placeholders for its comment. Criteria that do not apply to the scenario (or to a
-persona without hidden need-payoffs) are left out and the rest rescaled to 100.
+Each rule below reads the coach's stored readings of the rep turns (never the rep's raw text)
+and what the customer disclosed, and returns the share of the criterion's points earned, the
+turns that earned or lost them and the placeholders for its comment. Criteria that do not
+apply to the scenario (or to a persona without hidden need-payoffs) are left out and the rest
+rescaled to 100.
+
+What cannot be gamed:
+- off-topic, meta and repeated turns are not discovery: they count for no SPIN criterion and
+  cost points under `conduct`, as do hard closes, each with its turn as evidence;
+- a customer statement (a pain, a consequence, an objection) the rep talks past costs points
+  under `listening`; a summary of what the customer said earns them;
+- criteria a rep could "pass" by asking nothing (no pitch, no misconduct, a low talk ratio,
+  the open-question ratio, the order of questions) are marked `engagement` in the rubric and
+  pay in proportion to the SPIN questions that got an answer, up to `engagement.full_at`;
+- a comment is picked by the rule's own judgement, so it never praises what its evidence
+  shows went wrong: a rule that found faults cannot say "good".
 """
 
 from __future__ import annotations
@@ -11,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.coach.schemas import Scenario, SpinType
+from app.coach.analyzer import HAN, WORD
+from app.coach.schemas import Coaching, Scenario, SpinType
 from app.needs.conversation import (
     Disclosure,
     coaching_of,
@@ -59,10 +72,19 @@ class Session:
     rules: NeedsRules | None
     rep: list[TranscriptTurn] = field(init=False)
     customer: list[TranscriptTurn] = field(init=False)
+    reply_to: dict[int, TranscriptTurn] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rep = [t for t in self.turns if t.speaker == "rep"]
         self.customer = [t for t in self.turns if t.speaker == "customer"]
+        # Rep turn seq -> the customer turn that answered it.
+        self.reply_to = {}
+        last: TranscriptTurn | None = None
+        for turn in self.turns:
+            if turn.speaker == "rep":
+                last = turn
+            elif last is not None and last.seq not in self.reply_to:
+                self.reply_to[last.seq] = turn
 
     def join(self, parts: list[str]) -> str:
         return ("、" if self.language == "zh" else ", ").join(parts)
@@ -70,9 +92,31 @@ class Session:
     def revealed_before(self, seq: int, *kinds: str) -> bool:
         return any(d.turn_seq < seq and d.kind in kinds for d in self.found)
 
+    def genuine(self) -> list[TranscriptTurn]:
+        """Rep turns that are part of the conversation: not off-topic, meta or a repeat."""
+        return [t for t in self.rep if not _misconduct(coaching_of(t))]
+
     def spin_questions(self) -> list[tuple[TranscriptTurn, SpinType]]:
-        pairs = [(t, coaching_of(t).spin) for t in self.rep]
+        pairs = [(t, coaching_of(t).spin) for t in self.genuine()]
         return [(t, s) for t, s in pairs if s is not None]
+
+    def answered(self) -> list[int]:
+        """SPIN questions the customer answered with a hidden fact."""
+        disclosed = {d.turn_seq for d in self.found}
+        out = []
+        for turn, _ in self.spin_questions():
+            reply = self.reply_to.get(turn.seq)
+            if reply is not None and reply.seq in disclosed:
+                out.append(turn.seq)
+        return out
+
+    def engagement(self) -> float:
+        return min(1.0, len(self.answered()) / self.rubric.engagement.full_at)
+
+
+def _misconduct(c: Coaching) -> bool:
+    s = c.signals
+    return s.off_topic or s.meta or s.repeat_of is not None
 
 
 @dataclass
@@ -80,6 +124,8 @@ class Outcome:
     fraction: float
     evidence: list[int]
     values: dict[str, object] = field(default_factory=dict)
+    # The rule found something wrong: its comment may not be the "good" one.
+    faults: bool = False
 
 
 Rule = Callable[[Session, RubricCriterion], Outcome]
@@ -188,8 +234,9 @@ def _implication_depth(s: Session, c: RubricCriterion) -> Outcome:
 
 
 def _question_counts(s: Session) -> tuple[list[int], list[int]]:
-    open_ = [t.seq for t in s.rep if coaching_of(t).question == "open"]
-    closed = [t.seq for t in s.rep if coaching_of(t).question == "closed"]
+    genuine = s.genuine()
+    open_ = [t.seq for t in genuine if coaching_of(t).question == "open"]
+    closed = [t.seq for t in genuine if coaching_of(t).question == "closed"]
     return open_, closed
 
 
@@ -212,15 +259,24 @@ def _open_questions(s: Session, c: RubricCriterion) -> Outcome:
 
 
 def speech_seconds(text: str, rubric: ScoringRubric) -> float:
-    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
-    words = len([w for w in text.split() if any(ch.isascii() and ch.isalnum() for ch in w)])
+    """A customer turn's speaking time, counted as the coach counts a rep turn's."""
     rate = rubric.speech_rate
-    return cjk / rate.zh_chars_per_second + words / rate.en_words_per_second
+    return (
+        len(HAN.findall(text)) / rate.zh_chars_per_second
+        + len(WORD.findall(text)) / rate.en_words_per_second
+    )
+
+
+def _seconds(turn: TranscriptTurn, rubric: ScoringRubric) -> float:
+    # The rep's time is the coach's stored estimate; the customer's is counted the same way.
+    if turn.speaker == "rep":
+        return coaching_of(turn).signals.estimated_seconds
+    return speech_seconds(turn.text, rubric)
 
 
 def rep_talk_ratio(s: Session) -> float:
-    rep = sum(speech_seconds(t.text, s.rubric) for t in s.rep)
-    customer = sum(speech_seconds(t.text, s.rubric) for t in s.customer)
+    rep = sum(_seconds(t, s.rubric) for t in s.rep)
+    customer = sum(_seconds(t, s.rubric) for t in s.customer)
     return rep / (rep + customer) if rep + customer > 0 else 0.0
 
 
@@ -229,33 +285,46 @@ def _talk_ratio(s: Session, c: RubricCriterion) -> Outcome:
     fraction = _linear(ratio, c.params["zero_at"], c.params["full_at"]) if s.rep else 0.0
     # Losing points cites the rep's longest turns; earning them, the customer's.
     side = s.rep if fraction < 1 else s.customer
-    longest = sorted(side, key=lambda t: speech_seconds(t.text, s.rubric), reverse=True)[:3]
+    longest = sorted(side, key=lambda t: _seconds(t, s.rubric), reverse=True)[:3]
     return Outcome(fraction, sorted(t.seq for t in longest), {"ratio": _percent(ratio)})
 
 
 def _premature_pitch(s: Session, c: RubricCriterion) -> Outcome:
+    # The cold-call opener's one-line purpose statement is not a pitch (SPIN.md).
+    opener = s.rep[0].seq if s.scenario == "cold_call" and s.rep else None
     early = [
         t.seq
         for t in s.rep
-        if "premature_pitch" in coaching_of(t).flags
-        or (coaching_of(t).signals.pitch and not s.revealed_before(t.seq, "problem", "implication"))
+        if t.seq != opener
+        and (
+            "premature_pitch" in coaching_of(t).flags
+            or (
+                coaching_of(t).signals.pitch
+                and not s.revealed_before(t.seq, "problem", "implication")
+            )
+        )
     ]
     fraction = max(0.0, 1.0 - c.params["penalty_per_pitch"] * len(early))
-    return Outcome(fraction, early[:EVIDENCE_LIMIT], {"count": len(early)})
+    return Outcome(fraction, early[:EVIDENCE_LIMIT], {"count": len(early)}, faults=bool(early))
 
 
 def _value_points(s: Session, c: RubricCriterion) -> Outcome:
+    """Value tied to a pain the customer named: the coach's value point, or a pitch whose
+    words (the reading's topic) share enough with a pain said before it."""
     said = {t.seq: t.text for t in s.customer}
     pains = [d for d in s.found if d.kind in ("problem", "implication")]
+    opener = s.rep[0].seq if s.scenario == "cold_call" and s.rep else None
     tied: list[int] = []
     untied: list[int] = []
-    for turn in s.rep:
+    for turn in s.genuine():
         signals = coaching_of(turn).signals
-        if not (signals.value_point or signals.pitch):
+        if turn.seq == opener or not (signals.value_point or signals.pitch):
             continue
         stated = [said[d.turn_seq] for d in pains if d.turn_seq < turn.seq]
-        linked = any(
-            shared_tokens(turn.text, pain) >= c.params["min_shared_tokens"] for pain in stated
+        words = " ".join(signals.topic)
+        linked = bool(stated) and (
+            signals.value_point
+            or any(shared_tokens(words, pain) >= c.params["min_shared_tokens"] for pain in stated)
         )
         (tied if linked else untied).append(turn.seq)
     limit = c.params["limit"]
@@ -274,6 +343,7 @@ def _value_points(s: Session, c: RubricCriterion) -> Outcome:
             "count": len(tied) + len(untied),
             "limit": f"{limit:g}",
         },
+        faults=bool(untied),
     )
 
 
@@ -304,10 +374,74 @@ def _discovery_coverage(s: Session, c: RubricCriterion) -> Outcome:
     revealed = [d for d in s.found if d.kind == "need_payoff" and d.fact_id is not None]
     total = s.persona.need_payoff_count
     found = len({d.fact_id for d in revealed})
+    # Full points once this share of the persona's needs is uncovered (a call has limits).
+    share = found / total if total else 0.0
     return Outcome(
-        min(1.0, found / total) if total else 0.0,
+        _linear(share, 0.0, c.params["full_at"]),
         [d.turn_seq for d in revealed][:EVIDENCE_LIMIT],
         {"found": found, "total": total},
+    )
+
+
+def _conduct(s: Session, c: RubricCriterion) -> Outcome:
+    """Off-topic, meta, repeated and hard-close turns each cost points."""
+    kinds: dict[str, list[int]] = {"off_topic": [], "meta": [], "repeats": [], "hard_closes": []}
+    for turn in s.rep:
+        signals = coaching_of(turn).signals
+        if signals.off_topic:
+            kinds["off_topic"].append(turn.seq)
+        elif signals.meta:
+            kinds["meta"].append(turn.seq)
+        elif signals.repeat_of is not None:
+            kinds["repeats"].append(turn.seq)
+        elif signals.hard_close:
+            kinds["hard_closes"].append(turn.seq)
+    bad = sorted(seq for seqs in kinds.values() for seq in seqs)
+    fraction = max(0.0, 1.0 - c.params["penalty_per_turn"] * len(bad))
+    values: dict[str, object] = {k: len(v) for k, v in kinds.items()}
+    values["count"] = len(bad)
+    return Outcome(fraction, bad[:EVIDENCE_LIMIT], values, faults=bool(bad))
+
+
+def _responds(turn: TranscriptTurn) -> bool:
+    """The rep's turn takes up what the customer just said."""
+    c = coaching_of(turn)
+    s = c.signals
+    if _misconduct(c) or s.hard_close:
+        return False
+    if s.acknowledgement or s.summary or s.value_point:
+        return True
+    return c.spin in ("implication", "need_payoff") or (
+        c.question is not None and c.spin is not None
+    )
+
+
+def _listening(s: Session, c: RubricCriterion) -> Outcome:
+    """Summaries earn; a pain, a consequence or an objection the rep talks past costs."""
+    statements: list[int] = []
+    ignored: list[int] = []
+    nxt = {a.seq: b for a, b in zip(s.turns, s.turns[1:], strict=False)}
+    pains = {d.turn_seq for d in s.found if d.kind in ("problem", "implication")}
+    for turn in s.customer:
+        if not (turn.seq in pains or turn.act == "object"):
+            continue
+        statements.append(turn.seq)
+        following = nxt.get(turn.seq)
+        if following is not None and following.speaker == "rep" and not _responds(following):
+            ignored.append(turn.seq)
+    summaries = [
+        t.seq
+        for t in s.genuine()
+        if coaching_of(t).signals.summary and s.revealed_before(t.seq, "problem", "implication")
+    ]
+    share = c.params["summary_share"]
+    heard = 1.0 - len(ignored) / len(statements) if statements else 0.0
+    fraction = share * (1.0 if summaries else 0.0) + (1.0 - share) * heard
+    return Outcome(
+        fraction,
+        sorted(summaries + ignored)[:EVIDENCE_LIMIT],
+        {"summaries": len(summaries), "ignored": len(ignored), "statements": len(statements)},
+        faults=bool(ignored),
     )
 
 
@@ -323,6 +457,8 @@ RULES: dict[str, Rule] = {
     "value_points": _value_points,
     "next_step": _next_step,
     "discovery_coverage": _discovery_coverage,
+    "conduct": _conduct,
+    "listening": _listening,
 }
 
 
@@ -357,14 +493,23 @@ def score_session(
     s = Session(persona, scenario, language, ordered, found, rubric, rules)
     applicable = [c for c in rubric.criteria if _applies(c, s)]
     scale = 100.0 / sum(c.max_points for c in applicable) if applicable else 0.0
+    engagement = s.engagement()
+    shared = {"answered": len(s.answered()), "engaged_at": rubric.engagement.full_at}
     criteria: list[Criterion] = []
     earned = 0.0
     for c in applicable:
         outcome = RULES[c.id](s, c)
         fraction = max(0.0, min(1.0, outcome.fraction))
+        level = rubric.comment_level(fraction)
+        if outcome.faults and level == "good":
+            level = "partial"
+        template = c.comments.pick(level)
+        if c.engagement:
+            fraction *= engagement
+            if engagement < 1 and level == "good" and c.comments.thin is not None:
+                template = c.comments.thin
         points = fraction * c.max_points * scale
         earned += points
-        template = c.comments.pick(rubric.comment_level(fraction)).in_(language)
         criteria.append(
             Criterion(
                 id=c.id,
@@ -372,7 +517,7 @@ def score_session(
                 points=round(points, 1),
                 max_points=round(c.max_points * scale, 1),
                 evidence_turns=outcome.evidence,
-                comment=template.format_map(_Blank(outcome.values)).strip(),
+                comment=template.in_(language).format_map(_Blank(outcome.values | shared)).strip(),
             )
         )
     total = max(0, min(100, round(earned)))

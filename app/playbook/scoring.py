@@ -32,6 +32,8 @@ CriterionId = Literal[
     "value_points",
     "next_step",
     "discovery_coverage",
+    "conduct",
+    "listening",
 ]
 CommentLevel = Literal["good", "partial", "poor"]
 OpenerCheckId = Literal[
@@ -48,6 +50,9 @@ REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
     "premature_pitch": ("penalty_per_pitch",),
     "value_points": ("limit", "min_shared_tokens"),
     "next_step": ("deferred_fraction", "vague_fraction"),
+    "discovery_coverage": ("full_at",),
+    "conduct": ("penalty_per_turn",),
+    "listening": ("summary_share",),
 }
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "opener": frozenset({"passed", "missing", "seconds"}),
@@ -61,7 +66,11 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "value_points": frozenset({"tied", "untied", "count", "limit"}),
     "next_step": frozenset({"time", "form"}),
     "discovery_coverage": frozenset({"found", "total"}),
+    "conduct": frozenset({"count", "off_topic", "meta", "repeats", "hard_closes"}),
+    "listening": frozenset({"summaries", "ignored", "statements"}),
 }
+# Every comment may also say how much of the call got answered (engagement).
+ENGAGEMENT_PLACEHOLDERS = frozenset({"answered", "engaged_at"})
 
 
 class _Strict(BaseModel):
@@ -80,6 +89,9 @@ class Comments(_Strict):
     good: Label
     partial: Label
     poor: Label
+    # For criteria scaled by engagement: the rep did nothing wrong here, but too few of their
+    # questions got an answer for the points to count ({answered} of {engaged_at}).
+    thin: Label | None = None
 
     def pick(self, level: CommentLevel) -> Label:
         return {"good": self.good, "partial": self.partial, "poor": self.poor}[level]
@@ -91,6 +103,9 @@ class Criterion(_Strict):
     max_points: float = Field(gt=0, le=100)
     scenarios: list[Scenario] = Field(min_length=1)
     params: dict[str, float] = Field(default_factory=dict)
+    # Points scale with engagement: a criterion a rep "passes" by asking nothing (no pitch,
+    # no misconduct, a low talk ratio) pays in full only once enough questions got answers.
+    engagement: bool = False
     comments: Comments
 
     @model_validator(mode="after")
@@ -98,15 +113,19 @@ class Criterion(_Strict):
         missing = [p for p in REQUIRED_PARAMS.get(self.id, ()) if p not in self.params]
         if missing:
             raise ValueError(f"criterion {self.id!r} needs params: {', '.join(missing)}")
-        allowed = PLACEHOLDERS[self.id]
-        for level in ("good", "partial", "poor"):
-            label = self.comments.pick(level)
+        if self.engagement and self.comments.thin is None:
+            raise ValueError(f"criterion {self.id!r} is scaled by engagement: add comments.thin")
+        allowed = PLACEHOLDERS[self.id] | ENGAGEMENT_PLACEHOLDERS
+        labels = [self.comments.pick(level) for level in ("good", "partial", "poor")]
+        if self.comments.thin is not None:
+            labels.append(self.comments.thin)
+        for label in labels:
             for text in (label.zh, label.en):
                 used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
                 unknown = sorted(used - allowed)
                 if unknown:
                     raise ValueError(
-                        f"comment {level!r} of {self.id!r} uses unknown placeholders "
+                        f"a comment of {self.id!r} uses unknown placeholders "
                         f"{', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})"
                     )
         return self
@@ -128,8 +147,15 @@ class SpeechRate(_Strict):
     en_words_per_second: float = Field(default=2.5, gt=0)
 
 
+class Engagement(_Strict):
+    """How many answered SPIN questions make a conversation count in full."""
+
+    full_at: int = Field(default=4, ge=1, le=20)
+
+
 class ScoringRubric(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
+    engagement: Engagement = Field(default_factory=Engagement)
     bands: list[Band] = Field(min_length=1)
     opener_checks: dict[OpenerCheckId, Label]
     comment_levels: CommentLevels = Field(default_factory=CommentLevels)

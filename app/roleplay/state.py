@@ -73,7 +73,9 @@ The rule set, applied to every rep turn in this order:
        A fact of the asked kind scoring at least the threshold and earned (the
        gates above) is revealed; a fact of any kind scoring at least the threshold but not
        earned gets the gate's deflection (or a vague `short_answer`, reason `not_earned`);
-       a matched fact already said gets `recall`; nothing in the persona matching gets an
+       a matched fact already said gets `recall`, except that an implication or need-payoff
+       question naming a pain already said takes its answer from that pain's thread ("what
+       does the downtime cost you?"); nothing in the persona matching gets an
        honest `deflect`: reason `not_an_issue` for problem, implication and need-payoff
        questions, `need_to_check` for situation questions. Never a fact of another thread.
      A closed SPIN question reveals only the kinds in `closed_reveals` (the customer
@@ -507,12 +509,16 @@ def _answer_spin(
             if hit is None or hit[0] < m.min_score:
                 honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"
                 return _Move(act="deflect", reason=honest)
-            if hit[1].id in state.revealed:
+            thread = _thread_of(persona, hit[1].id)
+            followers = [f for f in pool if _thread_of(persona, f.id) == thread]
+            if hit[1].id in state.revealed and kind in ("implication", "need_payoff") and followers:
+                # "What does the downtime cost you?": the question names a pain already said
+                # and asks what follows from it; the answer comes from that pain's thread.
+                chosen = _best(followers, topic)[0]
+            elif hit[1].id in state.revealed:
                 return _recall(persona, [hit[1].id], "already_said")
-            reason = _gate(kind, state, persona)
-            if reason == "not_earned":
-                return _Move(act="short_answer", reason="not_earned", terse=True)
-            return _Move(act="deflect", reason=reason)
+            else:
+                return _not_yet(kind, state, persona)
     else:
         chosen, _ = _best(pool, topic)
     if kind == "problem" and pr.problem_needs_warmup and not warm and pool:
@@ -522,6 +528,23 @@ def _answer_spin(
     if closed and kind not in rules.closed_reveals and not asks_value:
         return _Move(act="short_answer", reason="closed_question", terse=True)
     return _reveal(persona, chosen.id, terse=closed)
+
+
+def _not_yet(kind: FactKind, state: CustomerState, persona: Persona) -> _Move:
+    """The question names a fact the customer is not ready to say on this question."""
+    reason = _gate(kind, state, persona)
+    if reason == "not_earned":
+        return _Move(act="short_answer", reason="not_earned", terse=True)
+    return _Move(act="deflect", reason=reason)
+
+
+def _thread_of(persona: Persona, fact_id: str) -> str:
+    """The problem a fact belongs to (its own id for a problem), or `situation`/`public`."""
+    for p in persona.problems:
+        ids = [p.id, *(i.id for i in p.implications), *(n.id for n in p.need_payoffs)]
+        if fact_id in ids:
+            return p.id
+    return "public" if persona.public_fact(fact_id) is not None else "situation"
 
 
 def decide(
@@ -630,6 +653,14 @@ def decide(
         and (public := _answer_public(topic, state, persona, rules)) is not None
     ):
         move = public
+    elif signals.summary and coaching.question != "open" and not pitching:
+        # "So ..., is that right?": a check, not a new question, whatever its words look like.
+        more = _next_in_thread(state, persona) if state.last_act == "reveal" else None
+        if more is not None:
+            move = _reveal(persona, more.id, terse=False)
+            move.act, move.earned, move.reason = "elaborate", False, "summary"
+        else:
+            move = _Move(act="acknowledge", reason="summary")
     elif coaching.spin is not None:
         kind: FactKind = coaching.spin
         if kind == "situation":

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
+from app.coach.analyzer import estimated_seconds, topic_words
 from app.coach.schemas import Coaching, NextStepSignal, OpenerCheck, Signals
 from app.needs.schemas import SessionExport
+from app.playbook import coaching as coaching_playbook
 from app.playbook.persona import Language, Persona
 from app.roleplay.transcript import RevealedFact, TranscriptTurn
+
+COACH_RULES = coaching_playbook.load(Path(__file__).resolve().parents[2] / "playbook")
 
 CHEN = Persona.model_validate(
     {
@@ -187,6 +192,9 @@ class Dialogue:
                     value_point=value_point,
                     next_step=next_step or NextStepSignal(),
                     question_count=1 if question else 0,
+                    # What the coach measures on any turn: speaking time and the words.
+                    estimated_seconds=estimated_seconds(text, COACH_RULES),
+                    topic=topic_words(text),
                 ),
             }
         )

@@ -43,9 +43,12 @@ def test_discovery_beats_pitch_first_by_25_points_and_criteria_say_why(
     assert good_card.total - pitch_card.total >= 25
     pitch_criteria = by_id(pitch_card)
     pitches = [t.seq for t in pitch_d.turns if t.coaching and t.coaching.signals.pitch]
+    if scenario == "cold_call":
+        pitches = [seq for seq in pitches if seq != 1]  # the opener's purpose line is no pitch
     # The pitch-first call loses premature_pitch points on exactly its pitch turns ...
-    assert pitch_criteria["premature_pitch"].points == 0
-    assert pitch_criteria["premature_pitch"].evidence_turns == pitches
+    premature = pitch_criteria["premature_pitch"]
+    assert premature.points <= premature.max_points / 2
+    assert premature.evidence_turns == pitches
     # ... its closed questions explain the open-question ratio ...
     closed = [t.seq for t in pitch_d.turns if t.coaching and t.coaching.question == "closed"]
     assert pitch_criteria["open_questions"].evidence_turns == closed
@@ -75,7 +78,8 @@ def test_criteria_follow_the_scenario(rubric):
     cold = {c.id for c in card_of(liu_cold_call_good(), "cold_call", rubric).criteria}
     disc = {c.id for c in card_of(chen_discovery_good(), "discovery", rubric).criteria}
     assert {"opener", "value_points"} <= cold and "rapport" not in cold
-    assert "rapport" in disc and not {"opener", "value_points"} & disc
+    assert {"rapport", "value_points"} <= disc and "opener" not in disc
+    assert {"conduct", "listening"} <= cold & disc
 
 
 def test_opener_checklist_names_what_was_missing(rubric):
@@ -121,7 +125,9 @@ def test_implication_before_any_pain_is_out_of_order(rubric):
     d.customer(reveal=["i1"])
     crit = by_id(card_of(d, "discovery", rubric))["spin_order"]
     assert crit.evidence_turns == [1]
-    assert crit.points == pytest.approx(crit.max_points * 3 / 4, abs=0.1)
+    # 3 of 4 questions in order, and 3 answered of the 4 that make a call count in full.
+    engaged = 3 / rubric.engagement.full_at
+    assert crit.points == pytest.approx(crit.max_points * 3 / 4 * engaged, abs=0.1)
 
 
 def test_value_point_must_answer_a_stated_pain(rubric):
@@ -130,7 +136,7 @@ def test_value_point_must_answer_a_stated_pain(rubric):
     d = Dialogue(MAYA)
     d.rep("Our platform has great dashboards and a mobile app.", value_point=True)
     d.customer("Okay.")
-    untied = by_id(card_of(d, "cold_call", rubric))["value_points"]
+    untied = by_id(card_of(d, "discovery", rubric))["value_points"]
     assert untied.points == 0 and untied.evidence_turns == [1]
 
 
