@@ -12,7 +12,8 @@ max_points, evidence_turns`:
 - `turn` rows, one per turn in order: seq, speaker, text and, on rep turns, the coaching's
   spin, question, flags (`;`-separated) and tip;
 - `needs` rows, one per needs-record item: seq = the cited customer turn, field =
-  situation | problems | implications | need_payoffs | needs, priority on `needs` rows;
+  situation | problems | implications | need_payoffs | needs | context:<topic> (what any
+  buyer tells: decision_process, budget, ...), priority on `needs` rows;
 - `next_step` row: seq = the customer's answer, field = agreed | not_agreed, text = the
   answer, tip = "time; form";
 - `tag` rows: field = potential_level | need_types | follow_up_priority, text = the value;
@@ -82,6 +83,14 @@ LABELS: dict[Language, dict[str, str]] = {
         "implications": "影响",
         "need_payoffs": "期望解决方案",
         "priorities": "需求优先级",
+        "context": "采购背景",
+        "decision_process": "决策流程",
+        "budget": "预算",
+        "timeline": "时间表",
+        "current_tools": "现有工具",
+        "competitors": "竞品",
+        "stakeholders": "相关人员",
+        "other": "其他",
         "priority": "优先级",
         "need": "需求",
         "turn": "轮次",
@@ -154,6 +163,14 @@ LABELS: dict[Language, dict[str, str]] = {
         "implications": "Impact",
         "need_payoffs": "Desired solution",
         "priorities": "Need priorities",
+        "context": "Buying context",
+        "decision_process": "Decision process",
+        "budget": "Budget",
+        "timeline": "Timeline",
+        "current_tools": "Current tools",
+        "competitors": "Competitors",
+        "stakeholders": "Stakeholders",
+        "other": "Other",
         "priority": "Priority",
         "need": "Need",
         "turn": "Turn",
@@ -254,6 +271,10 @@ def _needs_md(record: NeedsRecord, t: dict[str, str]) -> list[str]:
         lines += [f"| {t[n.priority]} | {_cell(n.text)} | {n.turn_seq} |" for n in record.needs]
     else:
         lines.append(f"- {t['none']}")
+    lines += ["", f"### {t['context']}", ""]
+    lines += [
+        f"- {t[c.topic]}: {t['quote'].format(text=c.text, seq=c.turn_seq)}" for c in record.context
+    ] or [f"- {t['none']}"]
     lines += ["", f"### {t['next_step']}", ""]
     step = record.next_step
     if step is None:
@@ -427,6 +448,12 @@ def export_csv(bundle: SessionExport) -> str:
                 priority=n.priority,
             )
             for n in record.needs
+        ]
+        rows += [
+            _row(
+                "needs", seq=c.turn_seq, speaker="customer", field=f"context:{c.topic}", text=c.text
+            )
+            for c in record.context
         ]
         if record.next_step is not None:
             step = record.next_step

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from app.playbook.files import load_section
-from app.playbook.persona import DecisionRole, Personality
+from app.playbook.persona import DecisionRole, Personality, PublicTopic
 
 FILE = Path("prep") / "templates.yaml"
 
@@ -17,6 +17,19 @@ class SituationTemplate(BaseModel):
     keywords: list[str] = Field(default_factory=list)
 
 
+class PublicTemplate(BaseModel):
+    """A public fact of the practice persona (what any buyer tells when asked)."""
+
+    topic: PublicTopic
+    text: str
+    # The contact's decision role may change the answer (who decides, for instance).
+    by_role: dict[DecisionRole, str] = Field(default_factory=dict)
+    keywords: list[str] = Field(default_factory=list)
+
+    def for_role(self, role: DecisionRole) -> str:
+        return self.by_role.get(role, self.text)
+
+
 class LanguageTemplates(BaseModel):
     default_contact: str
     default_title: str
@@ -24,6 +37,7 @@ class LanguageTemplates(BaseModel):
     problem: str
     implication: str
     need_payoff: str
+    public: list[PublicTemplate] = Field(default_factory=list)
     opener: str
     questions: list[str] = Field(min_length=3, max_length=5)
     sheet_title: str

@@ -98,6 +98,14 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
         "background": form.recent_news,
         "situation": situation or [{"id": "s1", "text": t.situation[0].text.format(**values)}],
         "problems": problems,
+        "public": [
+            {
+                "topic": pt.topic,
+                "text": pt.for_role(form.decision_role).format(**values),
+                "keywords": pt.keywords,
+            }
+            for pt in t.public
+        ],
         "owner": owner.username,
     }
     try:

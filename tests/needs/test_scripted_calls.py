@@ -160,3 +160,46 @@ def test_goodbyes_end_the_call_and_the_agreed_step_is_recorded() -> None:
             t for t in p.turns if t.coaching is not None and t.coaching.signals.next_step.proposed
         )
         assert record.next_step.proposed_turn_seq == proposal.seq
+
+
+def test_public_facts_land_in_context_and_in_the_exports() -> None:
+    from datetime import UTC, datetime
+
+    from app.needs.export import export_csv, export_markdown
+    from app.needs.extract import build_needs_record
+    from app.needs.schemas import SessionExport
+
+    script = Script(
+        "public-chen",
+        "chen-logistics",
+        "discovery",
+        (
+            ("陈总您好,感谢您抽时间!", "- st"),
+            ("这类采购一般是谁来拍板?", "S/o"),
+            ("你们的IT预算一般什么时候定?", "S/o"),
+            ("好的,谢谢陈总,再见!", "- bye"),
+        ),
+    )
+    p = play(script)
+    record = build_needs_record("s", p.persona, "discovery", p.turns, PLAYBOOK.needs, "zh")
+    said = {t.seq: t.text for t in p.turns}
+    assert [c.topic for c in record.context] == ["decision_process", "budget"]
+    for item in record.context:
+        assert item.text in said[item.turn_seq]  # quoted from the turn it cites
+    # Public facts are context, never discovery.
+    assert record.situation == [] and record.problems == []
+    bundle = SessionExport(
+        session_id="s",
+        persona_id=p.persona.id,
+        persona_name=p.persona.name,
+        scenario="discovery",
+        language="zh",
+        rep="rep1",
+        created_at=datetime(2026, 11, 30, tzinfo=UTC),
+        turns=p.turns,
+        scorecard=p.scorecard,
+        needs_record=record,
+    )
+    markdown = export_markdown(bundle, "zh")
+    assert "### 采购背景" in markdown and "决策流程" in markdown
+    assert "context:decision_process" in export_csv(bundle)

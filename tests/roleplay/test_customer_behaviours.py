@@ -396,3 +396,44 @@ def test_decision_follows_the_reading_not_the_words() -> None:
     # Same state, same (unused) words: only the stored reading differs, and so does the customer.
     assert words and [f.id for f in as_question.facts] == ["s1"]
     assert as_off_topic.facts == [] and as_off_topic.act == "redirect"
+
+
+# --- personas made by /prep ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "role", "ask", "says"),
+    [
+        ("zh", "influencer", "这类采购最后是谁来拍板?", "上级拍板"),
+        ("zh", "decision_maker", "这类采购最后是谁来拍板?", "我来拍板"),
+        ("en", "influencer", "Who signs off on a purchase like this?", "my boss signs off"),
+        ("en", "user", "Who signs off on a purchase like this?", "management and IT"),
+    ],
+)
+def test_prep_personas_answer_public_questions_in_their_language(
+    language: str, role: str, ask: str, says: str
+) -> None:
+    from app.auth.models import User
+    from app.playbook.loader import load_playbook
+    from app.prep.schemas import PrepForm
+    from app.prep.service import build_persona
+
+    playbook = load_playbook(PLAYBOOK)
+    form = PrepForm.model_validate(
+        {
+            "language": language,
+            "company": "Acme",
+            "industry": "logistics" if language == "en" else "物流",
+            "decision_role": role,
+            "suspected_pains": ["late deliveries" if language == "en" else "送货慢"],
+        }
+    )
+    persona = build_persona(form, playbook, User(id=1, username="rep1", role="rep"))
+    topics = {f.topic for f in persona.public}
+    assert {"decision_process", "budget", "timeline", "stakeholders"} <= topics
+    t = Talk("morgan-saas")
+    t.persona = persona
+    t.say("Hi", coaching(question=None, language=language))
+    d = t.say(ask, coaching("situation", language=language))
+    assert [f.topic for f in d.facts] == ["decision_process"]
+    assert says in d.facts[0].text
