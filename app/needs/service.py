@@ -122,13 +122,17 @@ async def finish_between_turns(
         if saved is not None:
             return saved
         turns = await roleplay_service.turns_of(db, session_id=session_id)
-        if chat_model is not None:
-            roleplay_service.take_lease(session, lease_seconds)
-            # Free the row (and SQLite's write lock) before the refinement call; the lease holds.
+        if chat_model is None:
+            result = await finish(db, playbook, session, turns)
             await db.commit()
-        result = await finish(db, playbook, session, turns, chat_model)
-        roleplay_service.end_lease(session)
+            return result
+        token = roleplay_service.take_lease(session, lease_seconds)
+        # Free the row (and SQLite's write lock) before the refinement call; the lease holds.
         await db.commit()
+        async with roleplay_service.leased(db, maker, session_id, token):
+            result = await finish(db, playbook, session, turns, chat_model)
+            roleplay_service.end_lease(session)
+            await db.commit()
     return result
 
 

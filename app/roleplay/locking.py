@@ -13,24 +13,30 @@ open), store the reply (a transaction). What keeps two turns of a session from i
   expired (a process that died mid-turn).
 
 A step that finds its lease gone (it expired and another turn took over) stores nothing more.
+Work under a lease that fails or is cancelled (the model failed, the client went away) clears
+the lease at once (`leased`), so the rep's next turn does not wait for it to run out.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.db import utcnow
 from app.roleplay.models import PracticeSession
 
+log = logging.getLogger("salescoach.roleplay")
+
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+_clearing: set[asyncio.Task[None]] = set()
 
 FIRST_POLL = 0.02
 MAX_POLL = 0.5
@@ -83,3 +89,34 @@ def take_lease(session: PracticeSession, seconds: float) -> str:
 def end_lease(session: PracticeSession) -> None:
     session.lease = None
     session.lease_until = None
+
+
+@asynccontextmanager
+async def leased(
+    db: AsyncSession, maker: async_sessionmaker[AsyncSession], session_id: str, token: str
+) -> AsyncIterator[None]:
+    """Work under the lease `token`, which `db` committed. If the work fails or is cancelled,
+    `db`'s transaction is rolled back and the lease cleared, in a task and a DB session of its
+    own, so a cancellation cannot cut the clearing short."""
+    try:
+        yield
+    except BaseException:
+        task = asyncio.create_task(_clear(maker, session_id, token))
+        _clearing.add(task)
+        task.add_done_callback(_clearing.discard)
+        # Under cancellation these awaits may be cut short; the task goes on regardless.
+        with suppress(BaseException):
+            await db.rollback()  # frees the row the clearing locks
+            await asyncio.shield(task)
+        raise
+
+
+async def _clear(maker: async_sessionmaker[AsyncSession], session_id: str, token: str) -> None:
+    try:
+        async with maker() as db:
+            session = await lock_row(db, session_id)
+            if session is not None and session.lease == token:
+                end_lease(session)
+            await db.commit()
+    except Exception:
+        log.warning("could not clear the lease of session %s; it runs out", session_id)

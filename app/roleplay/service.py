@@ -8,7 +8,6 @@ answers that turn instead of adding a second one. The model call runs with no tr
 
 from __future__ import annotations
 
-import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,8 +32,6 @@ from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.schemas import SessionQuery, TurnOut
 from app.roleplay.state import CustomerState, decide, initial_state
 from app.roleplay.transcript import RevealedFact, TranscriptTurn
-
-log = logging.getLogger("salescoach.roleplay")
 
 # How long a turn may hold its session across the model call before another may take it over;
 # longer than any model call with its retries (endpoints pass the configured figure).
@@ -178,6 +175,7 @@ def visible_ids(user: User) -> Select[tuple[str]]:
 between_turns = locking.local_lock
 take_lease = locking.take_lease
 end_lease = locking.end_lease
+leased = locking.leased
 
 
 async def run_turn(
@@ -208,62 +206,59 @@ async def run_turn(
         token = locking.take_lease(session, lease_seconds)
         # Store the rep turn before the model runs (a failing model keeps it) and free the row.
         await db.commit()
-        coaching = rep_turn.coaching
-        assert coaching is not None  # rep turns always carry their reading
-        yield TurnEvent("coaching", {"seq": rep_turn.seq, **coaching.model_dump(mode="json")})
+        async with locking.leased(db, maker, session_id, token):
+            coaching = rep_turn.coaching
+            assert coaching is not None  # rep turns always carry their reading
+            yield TurnEvent("coaching", {"seq": rep_turn.seq, **coaching.model_dump(mode="json")})
 
-        persona = persona_of(session)
-        state = CustomerState.model_validate(session.state)
-        decision = decide(
-            state, persona, coaching, session.scenario, playbook.customer, seq=rep_turn.seq
-        )
-        ctx = ReplyContext(
-            persona=persona,
-            scenario=session.scenario,
-            language=session.language,
-            decision=decision,
-            history=transcript(turns[:-1]),
-            rep_text=text,
-            rules=playbook.customer,
-            session_id=session_id,
-        )
-        parts: list[str] = []
-        try:
+            persona = persona_of(session)
+            state = CustomerState.model_validate(session.state)
+            decision = decide(
+                state, persona, coaching, session.scenario, playbook.customer, seq=rep_turn.seq
+            )
+            ctx = ReplyContext(
+                persona=persona,
+                scenario=session.scenario,
+                language=session.language,
+                decision=decision,
+                history=transcript(turns[:-1]),
+                rep_text=text,
+                rules=playbook.customer,
+                session_id=session_id,
+            )
+            parts: list[str] = []
             async for delta in engine.stream(ctx):
                 parts.append(delta)
                 yield TurnEvent("token", {"text": delta})
-        except BaseException:
-            await _release_after_failure(db, session_id, token)
-            raise
 
-        session = await _still_held(db, session_id, token)
-        reply = Turn(
-            session_id=session_id,
-            seq=rep_turn.seq + 1,
-            speaker="customer",
-            text="".join(parts).strip(),
-            meta={
-                "revealed": [f.model_dump(mode="json") for f in decision.facts],
-                "act": decision.act,
-                "mood": decision.mood,
-                # The customer's state after this turn, so a retry can start from here.
-                "state": decision.state.model_dump(mode="json"),
-            },
-            prompt_version=engine.prompt_version,
-            created_at=utcnow(),
-        )
-        db.add(reply)
-        session.state = decision.state.model_dump(mode="json")
-        if decision.state.ended:
-            session.status = "ended"
-            session.ended_at = utcnow()
-            if on_ended is not None:
-                # The goodbye is stored before the records are made (they may call a model);
-                # the lease keeps the session meanwhile.
-                await db.commit()
-                await on_ended(db, session, [*turns, reply])
-        locking.end_lease(session)
-        await db.commit()
+            session = await _still_held(db, session_id, token)
+            reply = Turn(
+                session_id=session_id,
+                seq=rep_turn.seq + 1,
+                speaker="customer",
+                text="".join(parts).strip(),
+                meta={
+                    "revealed": [f.model_dump(mode="json") for f in decision.facts],
+                    "act": decision.act,
+                    "mood": decision.mood,
+                    # The customer's state after this turn, so a retry can start from here.
+                    "state": decision.state.model_dump(mode="json"),
+                },
+                prompt_version=engine.prompt_version,
+                created_at=utcnow(),
+            )
+            db.add(reply)
+            session.state = decision.state.model_dump(mode="json")
+            if decision.state.ended:
+                session.status = "ended"
+                session.ended_at = utcnow()
+                if on_ended is not None:
+                    # The goodbye is stored before the records are made (they may call a model);
+                    # the lease keeps the session meanwhile.
+                    await db.commit()
+                    await on_ended(db, session, [*turns, reply])
+            locking.end_lease(session)
+            await db.commit()
         customer = turn_out(reply).model_dump(mode="json")
         yield TurnEvent("customer_turn", customer)
         yield TurnEvent(
@@ -303,19 +298,6 @@ async def _still_held(db: AsyncSession, session_id: str, token: str) -> Practice
     if session is None or session.lease != token:
         raise Conflict("the session moved on while the customer answered; reload it")
     return session
-
-
-async def _release_after_failure(db: AsyncSession, session_id: str, token: str) -> None:
-    """Free the session for the rep's retry; the rep turn stays. Best effort: a lease that
-    cannot be cleared runs out by itself."""
-    try:
-        await db.rollback()
-        session = await locking.lock_row(db, session_id)
-        if session is not None and session.lease == token:
-            locking.end_lease(session)
-        await db.commit()
-    except Exception:
-        log.warning("could not free session %s after a failed turn", session_id, exc_info=True)
 
 
 def _pending_retry(turns: list[Turn], text: str) -> Turn | None:

@@ -10,7 +10,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from app.auth.models import User
 from app.db import utcnow
+from app.errors import UpstreamError
 from app.roleplay.models import PracticeSession
 from tests.conftest import Account
 from tests.roleplay.test_api import start, turn
@@ -117,3 +119,58 @@ async def test_turn_on_someone_elses_session_is_404_as_a_status_over_sse(
         headers={**other_rep.headers, "Accept": "text/event-stream"},
     )
     assert r.status_code == 404 and r.json()["detail"] == "session not found"
+
+
+async def lease_of(app, sid: str) -> str | None:
+    async with app.state.sessionmaker() as db:
+        session = await db.get(PracticeSession, sid)
+        return session.lease
+
+
+async def test_a_turn_left_after_its_coaching_frees_the_session_at_once(
+    app, client: httpx.AsyncClient, rep: Account, playbook_dir
+) -> None:
+    from app.roleplay import service
+    from app.roleplay.scripted import ScriptedEngine
+
+    sid = await start(client, rep)
+    async with app.state.sessionmaker() as db:
+        user = await db.get(User, rep.id)
+    events = service.run_turn(
+        app.state.sessionmaker,
+        app.state.playbook,
+        ScriptedEngine(),
+        user=user,
+        session_id=sid,
+        text="How many lines do you run?",
+        lease_seconds=600,
+    )
+    first = await anext(events)
+    assert first.event == "coaching" and await lease_of(app, sid) is not None
+    await events.aclose()  # the client went away before the customer answered
+    assert await lease_of(app, sid) is None
+    # The kept rep turn is answered by sending it again, with no wait for the lease.
+    r = await asyncio.wait_for(turn(client, rep, sid, "How many lines do you run?"), 30)
+    assert r.status_code == 200 and r.json()["rep_turn"]["seq"] == 1
+
+
+async def test_a_failed_model_call_frees_the_session(
+    app, client: httpx.AsyncClient, rep: Account
+) -> None:
+    class Failing:
+        name = "failing"
+        prompt_version = None
+
+        async def stream(self, ctx: object) -> AsyncIterator[str]:
+            raise UpstreamError("the language model failed: test", 502)
+            yield ""
+
+    original = app.state.customer_engine
+    app.state.customer_engine = Failing()
+    try:
+        sid = await start(client, rep)
+        r = await turn(client, rep, sid, "How many lines do you run?")
+    finally:
+        app.state.customer_engine = original
+    assert r.status_code == 502
+    assert await lease_of(app, sid) is None
