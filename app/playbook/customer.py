@@ -212,6 +212,9 @@ class Matching(BaseModel):
     generic_words: WordLists
     # Cue words of the topics any buyer answers (public facts).
     public_topics: dict[PublicTopic, WordLists]
+    # Words pointing back at what the customer just said ("that", 这种): a question naming no
+    # fact of its own but pointing back is about the conversation's thread, not a new topic.
+    refer_back: WordLists = Field(default_factory=WordLists)
 
 
 class CustomerRules(BaseModel):

@@ -75,9 +75,14 @@ The rule set, applied to every rep turn in this order:
        earned gets the gate's deflection (or a vague `short_answer`, reason `not_earned`);
        a matched fact already said gets `recall`, except that an implication or need-payoff
        question naming a pain already said takes its answer from that pain's thread ("what
-       does the downtime cost you?"); nothing in the persona matching gets an
+       does the downtime cost you?"), and a question of another kind about something already
+       said (a problem question about the setup the customer described) takes the next fact
+       of the asked kind in the persona's order; nothing in the persona matching gets an
        honest `deflect`: reason `not_an_issue` for problem, implication and need-payoff
-       questions, `need_to_check` for situation questions. Never a fact of another thread.
+       questions, `need_to_check` for situation questions, unless the question points back at
+       what was just said (`matching.refer_back`: "where does that fall short?", 这种情况):
+       then it is answered like a generic one. Never a fact of another thread on a question
+       that names a topic of its own.
      A closed SPIN question reveals only the kinds in `closed_reveals` (the customer
      confirms and adds that one fact, tersely); a closed implication or need-payoff question
      gets a terse non-answer (`short_answer`, reason `closed_question`), unless it asks for
@@ -263,6 +268,12 @@ class Topic:
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
         self.specific = bool(self._content(words))
+        back = m.refer_back.for_language(language)
+        self.refers_back = (
+            any(cue in self.joined for cue in back)
+            if language == "zh"
+            else any(f" {cue} " in self.spaced for cue in back)
+        )
 
     def _content(self, words: Sequence[str]) -> list[str]:
         """Words that are neither stop words nor generic SPIN words: what makes it specific."""
@@ -507,18 +518,29 @@ def _answer_spin(
             anywhere = [(match_score(f, topic), f) for f in persona.all_facts()]
             hit = max(anywhere, key=lambda t: t[0], default=None)
             if hit is None or hit[0] < m.min_score:
-                honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"
-                return _Move(act="deflect", reason=honest)
-            thread = _thread_of(persona, hit[1].id)
-            followers = [f for f in pool if _thread_of(persona, f.id) == thread]
-            if hit[1].id in state.revealed and kind in ("implication", "need_payoff") and followers:
-                # "What does the downtime cost you?": the question names a pain already said
-                # and asks what follows from it; the answer comes from that pain's thread.
-                chosen = _best(followers, topic)[0]
-            elif hit[1].id in state.revealed:
-                return _recall(persona, [hit[1].id], "already_said")
+                if not topic.refers_back:
+                    honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"
+                    return _Move(act="deflect", reason=honest)
+                # "Where does that fall short?" names nothing but points back at the thread in
+                # hand: answered in the persona's order, like a generic question.
+                chosen = _best(pool, topic)[0]
             else:
-                return _not_yet(kind, state, persona)
+                thread = _thread_of(persona, hit[1].id)
+                followers = [f for f in pool if _thread_of(persona, f.id) == thread]
+                said = hit[1].id in state.revealed
+                if said and kind in ("implication", "need_payoff") and followers:
+                    # "What does the downtime cost you?": the question names a pain already said
+                    # and asks what follows from it; the answer comes from that pain's thread.
+                    chosen = _best(followers, topic)[0]
+                elif said and pool and persona.fact_kind(hit[1].id) != kind:
+                    # A new kind of question about something already described ("what's hard
+                    # about that scheduling?" after the scheduling setup): the next fact of
+                    # the asked kind, in the persona's order.
+                    chosen = _best(pool, topic)[0]
+                elif said:
+                    return _recall(persona, [hit[1].id], "already_said")
+                else:
+                    return _not_yet(kind, state, persona)
     else:
         chosen, _ = _best(pool, topic)
     if kind == "problem" and pr.problem_needs_warmup and not warm and pool:
