@@ -23,9 +23,9 @@ The rule set, first match wins:
    it concrete; with a time confirm who joins.
 7. multiple_questions, too_long: one question (the focus question); no_rapport: rapport
    first next time.
-8. a closed SPIN question (not one asking for a single value): the same kind, asked openly.
-9. an implication question with no problem known, a need-payoff question with no
+8. an implication question with no problem known, a need-payoff question with no
    implication known: ground it first.
+9. a closed SPIN question (not one asking for a single value): the same kind, asked openly.
 10. no_question: hand it back.
 11. a summary: book the next step once there is interest, else ask what matters most.
 12. a pitch after a problem is known (a value point): check it lands.
@@ -445,9 +445,6 @@ def _choose(
     if "no_rapport" in flags:
         return r.tip("rapport_first")
     spin = reading.spin
-    if reading.question == "closed" and spin is not None and not s.asks_value:
-        ask, quoted = _reopen_question(spin, conv)
-        return r.tip("reopen", question=ask, quoted=quoted)
     if spin == "implication" and not problem_known:
         situation = conv.latest("situation")
         return r.tip(
@@ -461,6 +458,9 @@ def _choose(
         return r.tip(
             "ground_implication_first", question="implication", quoted=conv.latest("problem")
         )
+    if reading.question == "closed" and spin is not None and not s.asks_value:
+        ask, quoted = _reopen_question(spin, conv)
+        return r.tip("reopen", question=ask, quoted=quoted)
     if (s.pitch or s.value_point) and problem_known:
         pain = conv.latest("implication", "problem")
         kind: MoveKind = "check_value" if s.value_point else "tie_to_pain"
