@@ -9,10 +9,15 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from app.config import Settings, generate_password, get_settings
 from app.db import create_engine, create_sessionmaker
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from app.auth.models import User
 
 Command = Callable[[argparse.Namespace, Settings], int]
 T = TypeVar("T")
@@ -122,6 +127,79 @@ def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _password_from_env_or_prompt(name: str) -> str | None:
+    try:
+        return os.environ.get("SALESCOACH_PASSWORD") or getpass.getpass(f"password for {name}: ")
+    except EOFError:
+        print("error: no password: set SALESCOACH_PASSWORD or run in a terminal", file=sys.stderr)
+        return None
+
+
+def _change_user(
+    settings: Settings, name: str, change: Callable[[AsyncSession, User], Awaitable[None]]
+) -> int:
+    """Apply one change to a user by name; exit 1 naming the problem."""
+    from app.auth import service
+    from app.errors import AppError
+
+    async def work(db: AsyncSession) -> bool:
+        user = await service.get_by_username(db, username=name)
+        if user is None:
+            return False
+        await change(db, user)
+        return True
+
+    try:
+        found = _run_db(settings, work)
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 1
+    if not found:
+        print(f"error: no user {name!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import service
+
+    password = _password_from_env_or_prompt(args.name)
+    if password is None:
+        return 1
+
+    async def change(db: AsyncSession, user: User) -> None:
+        await service.set_password(db, user=user, password=password)
+
+    code = _change_user(settings, args.name, change)
+    if code == 0:
+        print(f"password of {args.name} changed; their earlier sessions and tokens are revoked")
+    return code
+
+
+def cmd_user_disable(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import service
+
+    async def change(db: AsyncSession, user: User) -> None:
+        await service.disable(db, user=user)
+
+    code = _change_user(settings, args.name, change)
+    if code == 0:
+        print(f"{args.name} is disabled: they cannot sign in and their tokens stop working")
+    return code
+
+
+def cmd_user_enable(args: argparse.Namespace, settings: Settings) -> int:
+    from app.auth import service
+
+    async def change(db: AsyncSession, user: User) -> None:
+        await service.enable(db, user=user)
+
+    code = _change_user(settings, args.name, change)
+    if code == 0:
+        print(f"{args.name} may sign in again")
+    return code
+
+
 def cmd_playbook_check(args: argparse.Namespace, settings: Settings) -> int:
     from app.playbook.errors import PlaybookError
     from app.playbook.loader import load_playbook
@@ -221,6 +299,17 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--role", choices=["rep", "trainer", "admin"], required=True)
     add.add_argument("--team")
     add.set_defaults(func=cmd_user_add)
+    set_password = user.add_parser(
+        "set-password", help="new password (SALESCOACH_PASSWORD or prompted); revokes sessions"
+    )
+    set_password.add_argument("name")
+    set_password.set_defaults(func=cmd_user_set_password)
+    disable = user.add_parser("disable", help="the user can no longer sign in; revokes sessions")
+    disable.add_argument("name")
+    disable.set_defaults(func=cmd_user_disable)
+    enable = user.add_parser("enable", help="let a disabled user sign in again")
+    enable.add_argument("name")
+    enable.set_defaults(func=cmd_user_enable)
 
     practice = sub.add_parser("practice", help="role-play in the terminal")
     practice.add_argument("--persona", required=True)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=20, ge=0)
     db_pool_timeout: float = Field(default=10.0, gt=0)
+    # Sign-in throttling: failures allowed per user and per client address within the window.
+    login_user_failures: int = 5
+    login_address_failures: int = 20
+    login_window_seconds: int = 15 * 60
     # Read without the SALESCOACH_ prefix, as every OpenAI client does.
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")

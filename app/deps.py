@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import service as auth_service
 from app.auth.models import User
-from app.auth.security import decode_token
 from app.config import Settings
 from app.errors import AppError
 from app.playbook.loader import Playbook
@@ -66,10 +65,8 @@ PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
 
 
 async def user_from_token(db: AsyncSession, settings: Settings, token: str | None) -> User | None:
-    claims = decode_token(token, settings.secret_key) if token else None
-    if claims is None or not str(claims["sub"]).isdigit():
-        return None
-    return await auth_service.get_by_id(db, user_id=int(claims["sub"]))
+    """The user of a bearer token or cookie session still valid (not revoked, not disabled)."""
+    return await auth_service.user_of_token(db, token=token, settings=settings) if token else None
 
 
 async def get_current_user(

@@ -26,6 +26,7 @@ from app.db import create_engine, create_sessionmaker, unavailable
 from app.deps import EngineDep
 from app.errors import AppError, install_error_handlers
 from app.headers import SecurityHeaders, docs_policy, script_hashes
+from app.hygiene import InputHygiene
 from app.limits import BodySizeLimit
 from app.llm.models import build_chat_model
 from app.needs import endpoints as needs_endpoints
@@ -112,7 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.playbook = load_playbook(settings.playbook_dir)
     install_error_handlers(app)
     # Outermost last: proxy headers first, then the security headers on every answer
-    # (a 413 included), then the body limit.
+    # (a 413 included), then the body limit, then the input gate that needs the whole body.
+    app.add_middleware(InputHygiene)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeaders, docs_policies=docs_policies(app))
     if settings.trusted_proxies:

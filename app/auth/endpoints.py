@@ -2,14 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from app.auth import service
-from app.auth.security import create_token
 from app.deps import CurrentUser, SessionDep, SettingsDep
-from app.errors import AppError
 
 router = APIRouter(tags=["auth"])
 
@@ -26,17 +24,55 @@ class Me(BaseModel):
     team_id: int | None
 
 
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(max_length=1000)
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.post("/auth/token")
 async def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], db: SessionDep, settings: SettingsDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    db: SessionDep,
+    settings: SettingsDep,
 ) -> Token:
-    """Exchange a username and password for a bearer token."""
-    user = await service.authenticate(db, username=form.username, password=form.password)
-    if user is None:
-        raise AppError("wrong username or password", 401, {"WWW-Authenticate": "Bearer"})
-    return Token(
-        access_token=create_token(user.id, user.role, settings.secret_key, settings.token_minutes)
+    """Exchange a username and password for a bearer token (throttled: 429 with Retry-After)."""
+    user = await service.sign_in(
+        db,
+        username=form.username,
+        password=form.password,
+        address=client_address(request),
+        settings=settings,
     )
+    return Token(access_token=service.token_for(user, settings))
+
+
+@router.post("/auth/logout", status_code=204)
+async def logout(db: SessionDep, user: CurrentUser) -> Response:
+    """Sign out everywhere: every token and cookie session of the caller stops working."""
+    await service.revoke_tokens(db, user=user)
+    return Response(status_code=204)
+
+
+@router.post("/auth/password")
+async def change_password(
+    request: Request, body: PasswordChange, db: SessionDep, user: CurrentUser, settings: SettingsDep
+) -> Token:
+    """Change the caller's password; earlier tokens and cookie sessions stop working, the
+    answer is a fresh token."""
+    await service.change_password(
+        db,
+        user=user,
+        current=body.current_password,
+        new=body.new_password,
+        address=client_address(request),
+        settings=settings,
+    )
+    return Token(access_token=service.token_for(user, settings))
 
 
 @router.get("/auth/me")

@@ -23,11 +23,13 @@ def verify_password(password: str, password_hash: str | None) -> bool:
     return _hasher.verify(password, password_hash or _DUMMY_HASH) and password_hash is not None
 
 
-def create_token(user_id: int, role: str, secret: str, minutes: int) -> str:
+def create_token(user_id: int, role: str, secret: str, minutes: int, version: int = 0) -> str:
+    """A signed token for the user; `version` is the user's token version when it was made."""
     now = datetime.now(UTC)
     claims = {
         "sub": str(user_id),
         "role": role,
+        "ver": version,
         "iat": now,
         "exp": now + timedelta(minutes=minutes),
     }

@@ -1,15 +1,43 @@
+"""Users: creating them, signing in (with throttling), tokens that can be revoked."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import hygiene
+from app.auth import throttle
 from app.auth.models import ROLES, Team, User
-from app.auth.security import hash_password, verify_password
+from app.auth.security import create_token, decode_token, hash_password, verify_password
+from app.config import Settings
+from app.db import utcnow
 from app.errors import AppError, Conflict
 
 
+def normal_username(raw: str) -> str:
+    """The stored form of a username, or 422 saying what is wrong with it."""
+    try:
+        return hygiene.username(raw)
+    except ValueError as exc:
+        raise AppError(str(exc), 422) from exc
+
+
+def checked_password(password: str) -> str:
+    try:
+        return hygiene.check_password(password)
+    except ValueError as exc:
+        raise AppError(str(exc), 422) from exc
+
+
 async def get_by_username(db: AsyncSession, *, username: str) -> User | None:
-    return (await db.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    """The user of a name as typed (any case or width), or None."""
+    try:
+        name = hygiene.username(username)
+    except ValueError:
+        return None
+    return (await db.execute(select(User).where(User.username == name))).scalar_one_or_none()
 
 
 async def get_by_id(db: AsyncSession, *, user_id: int) -> User | None:
@@ -30,26 +58,113 @@ async def create_user(
 ) -> User:
     if role not in ROLES:
         raise AppError(f"role must be one of {', '.join(ROLES)}", 422)
-    if not username.strip() or len(username) > 100:
-        raise AppError("username must be 1 to 100 characters", 422)
-    if not password:
-        raise AppError("password must not be empty", 422)
-    if await get_by_username(db, username=username):
-        raise Conflict(f"user {username!r} already exists")
+    name = normal_username(username)
+    checked_password(password)
+    if await get_by_username(db, username=name):
+        raise Conflict(f"user {name!r} already exists")
     team_id = (await get_or_create_team(db, name=team)).id if team else None
-    user = User(
-        username=username, password_hash=hash_password(password), role=role, team_id=team_id
-    )
+    user = User(username=name, password_hash=hash_password(password), role=role, team_id=team_id)
     db.add(user)
     await db.flush()
     return user
 
 
 async def authenticate(db: AsyncSession, *, username: str, password: str) -> User | None:
+    """The user when the password is right and the account is enabled."""
     user = await get_by_username(db, username=username)
     if not verify_password(password, user.password_hash if user else None):
         return None
+    return user if user is not None and user.disabled_at is None else None
+
+
+class TooManyAttempts(AppError):
+    """Sign-in refused for a while (429 with Retry-After)."""
+
+    status_code = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(
+            f"too many failed sign-ins: try again in {seconds} seconds",
+            headers={"Retry-After": str(seconds)},
+        )
+        self.seconds = seconds
+
+
+async def sign_in(
+    db: AsyncSession, *, username: str, password: str, address: str | None, settings: Settings
+) -> User:
+    """The user of a correct, unthrottled sign-in; 429 while throttled, 401 otherwise."""
+    attempt = throttle.Attempt.of(username, address)
+    wait = await throttle.retry_after(db, attempt=attempt, settings=settings)
+    if wait:
+        raise TooManyAttempts(wait)
+    user = await authenticate(db, username=username, password=password)
+    if user is None:
+        await throttle.record_failure(db, attempt=attempt, settings=settings)
+        raise AppError("wrong username or password", 401, {"WWW-Authenticate": "Bearer"})
+    await throttle.forget(db, attempt=attempt)
     return user
+
+
+async def change_password(
+    db: AsyncSession,
+    *,
+    user: User,
+    current: str,
+    new: str,
+    address: str | None,
+    settings: Settings,
+) -> None:
+    """A new password when the current one is right (throttled like a sign-in); every earlier
+    token and cookie session of the user stops working."""
+    attempt = throttle.Attempt.of(user.username, address)
+    wait = await throttle.retry_after(db, attempt=attempt, settings=settings)
+    if wait:
+        raise TooManyAttempts(wait)
+    if not verify_password(current, user.password_hash):
+        await throttle.record_failure(db, attempt=attempt, settings=settings)
+        await db.refresh(user)  # the early commit expired it; the caller still shows it
+        raise AppError("the current password is wrong", 403)
+    await set_password(db, user=user, password=new)
+
+
+def token_for(user: User, settings: Settings) -> str:
+    return create_token(
+        user.id, user.role, settings.secret_key, settings.token_minutes, user.token_version
+    )
+
+
+async def user_of_token(db: AsyncSession, *, token: str, settings: Settings) -> User | None:
+    """The user a token was made for, unless it was revoked since or the user is disabled."""
+    claims: dict[str, Any] | None = decode_token(token, settings.secret_key)
+    if claims is None or not str(claims["sub"]).isdigit():
+        return None
+    user = await get_by_id(db, user_id=int(claims["sub"]))
+    if user is None or user.disabled_at is not None:
+        return None
+    return user if claims.get("ver", 0) == user.token_version else None
+
+
+async def revoke_tokens(db: AsyncSession, *, user: User) -> None:
+    """Make every token and cookie session of the user worthless (sign-out everywhere)."""
+    user.token_version += 1
+    await db.flush()
+
+
+async def set_password(db: AsyncSession, *, user: User, password: str) -> None:
+    """A new password; earlier tokens and cookie sessions stop working."""
+    user.password_hash = hash_password(checked_password(password))
+    await revoke_tokens(db, user=user)
+
+
+async def disable(db: AsyncSession, *, user: User) -> None:
+    user.disabled_at = utcnow()
+    await revoke_tokens(db, user=user)
+
+
+async def enable(db: AsyncSession, *, user: User) -> None:
+    user.disabled_at = None
+    await db.flush()
 
 
 async def count_users(db: AsyncSession) -> int:

@@ -8,13 +8,14 @@ from pydantic import BaseModel, Field
 from app.coach import analyzer
 from app.coach.schemas import CoachContext, Coaching, Scenario
 from app.deps import CurrentUser, PlaybookDep
+from app.hygiene import VisibleText
 from app.playbook.persona import Language
 
 router = APIRouter(prefix="/coach", tags=["coach"])
 
 
 class AnalyzeRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: VisibleText = Field(min_length=1, max_length=4000)
     language: Language | None = None
     scenario: Scenario | None = None
     opener: bool = False

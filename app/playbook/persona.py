@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.hygiene import unwanted_at
 
 Language = Literal["zh", "en"]
 Personality = Literal["busy", "friendly", "skeptical", "analytical"]
@@ -94,6 +96,17 @@ class Persona(_Open):
     problems: list[Problem] = Field(default_factory=list)
     objections: list[Objection] = Field(default_factory=list)
     public: list[PublicFact] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_control_characters(cls, data: Any) -> Any:
+        # A NUL in a fact would break every session that reveals it (no database stores it).
+        where = unwanted_at(data, [])
+        if where is not None:
+            raise ValueError(
+                f"control characters are not allowed (in {'.'.join(map(str, where)) or 'persona'})"
+            )
+        return data
 
     @field_validator("id")
     @classmethod

@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from app.coach.schemas import Coaching, Scenario
+from app.hygiene import VisibleText
 
 
 class SessionCreate(BaseModel):
@@ -27,15 +28,7 @@ class SessionQuery(BaseModel):
 
 
 class TurnCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
-
-    @field_validator("text")
-    @classmethod
-    def _has_words(cls, v: str) -> str:
-        # Zero-width and blank characters alone are not a turn.
-        if not v.replace("\u200b", "").replace("\ufeff", "").strip():
-            raise ValueError("the turn is empty")
-        return v
+    text: VisibleText = Field(min_length=1, max_length=4000)
 
 
 class TurnOut(BaseModel):
@@ -88,5 +81,5 @@ class RetryCreate(BaseModel):
 
 
 class CommentCreate(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
+    text: VisibleText = Field(min_length=1, max_length=4000)
     turn_seq: int | None = Field(default=None, ge=1)

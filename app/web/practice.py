@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from app.hygiene import has_visible
 from app.auth.models import User
 from app.deps import PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
 from app.errors import AppError, Conflict, NotFound
@@ -138,7 +139,7 @@ async def send_turn_without_script(
     """The chat form without JavaScript: run the turn whole, then show the page again."""
     if not csrf_ok(request, csrf_token):
         return csrf_refused(request, user)
-    if not text.strip():
+    if not has_visible(text):
         return redirect(f"/practice/{session_id}#composer")
     try:
         async for _ in roleplay_service.run_turn(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from app.deps import PlaybookDep, SessionDep
 from app.errors import AppError, NotFound
+from app.hygiene import has_visible
 from app.personas import service as persona_service
 from app.review import service as review_service
 from app.review.schemas import BEHAVIOURS, LabelIn
@@ -240,7 +241,7 @@ async def add_comment(
         int(turn_seq) if turn_seq.isdecimal() and turn_seq.isascii() and int(turn_seq) > 0 else None
     )
     anchor = f"#turn-{seq}" if seq else "#session-comments"
-    if not text.strip():
+    if not has_visible(text):
         return redirect(f"/review/sessions/{session_id}{anchor}")
     try:
         await review_service.add_comment(
