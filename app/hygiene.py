@@ -100,6 +100,11 @@ def _refusal(loc: list[str | int]) -> dict[str, Any]:
     }
 
 
+def _invalid_json() -> dict[str, Any]:
+    issue = {"loc": ["body"], "msg": "the body is not UTF-8 encoded JSON", "type": "json_invalid"}
+    return {"detail": [issue]}
+
+
 class InputHygiene:
     """ASGI middleware applying the rules of this module to every HTTP request.
 
@@ -155,6 +160,9 @@ class InputHygiene:
                 return body, (_refusal(loc) if loc is not None else None)
             except RecursionError:
                 return body, {"detail": "the JSON body is nested too deeply"}
+            except UnicodeDecodeError:
+                # FastAPI would answer 400 "error parsing the body"; it is invalid input.
+                return body, _invalid_json()
             except ValueError:
                 pass  # not JSON: the raw bytes are checked below, the route says the rest
         if kind == b"application/x-www-form-urlencoded":

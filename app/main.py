@@ -30,6 +30,7 @@ from app.hygiene import InputHygiene
 from app.limits import BodySizeLimit
 from app.llm.models import build_chat_model
 from app.needs import endpoints as needs_endpoints
+from app.openapi import document_errors
 from app.personas import endpoints as persona_endpoints
 from app.playbook.loader import load_playbook
 from app.prep import endpoints as prep_endpoints
@@ -139,6 +140,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     app.include_router(api_router())
+    document_errors(app)
 
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

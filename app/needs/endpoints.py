@@ -63,7 +63,15 @@ async def scorecard(
     return card.model_dump(mode="json")
 
 
-@router.get("/{session_id}/export")
+EXPORT_TYPES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The export in the format asked for",
+        "content": {"application/json": {}, "text/markdown": {}, "text/csv": {}},
+    }
+}
+
+
+@router.get("/{session_id}/export", responses=EXPORT_TYPES)
 async def export(
     session_id: str,
     db: SessionDep,

@@ -104,10 +104,13 @@ async def label_turn(
     for key in ("spin", "question"):
         if key in given:
             current[key] = given[key]
+    # An explicit null keeps the reading, like a field left out (for repeat_of and the
+    # next-step time, null is itself a reading: "not a repeat", "no time").
     for key, value in (given.get("signals") or {}).items():
         if key == "next_step":
-            current["signals"]["next_step"].update(value)
-        else:
+            step = {k: v for k, v in (value or {}).items() if v is not None or k == "time_text"}
+            current["signals"]["next_step"].update(step)
+        elif value is not None or key == "repeat_of":
             current["signals"][key] = value
     signals = LabelSignals.model_validate(current["signals"])
     if label is None:
