@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.hygiene import has_visible
 from app.auth.models import User
 from app.deps import PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
 from app.errors import AppError, Conflict, NotFound
+from app.hygiene import has_visible
 from app.needs import service as needs_service
 from app.personas import service as persona_service
 from app.review import service as review_service
