@@ -78,7 +78,7 @@ def route_errors(route: RouteContext, method: str, path: str) -> set[int]:
 
 def _answer(code: int) -> dict[str, Any]:
     answer: dict[str, Any] = {
-        "description": DESCRIPTIONS[code],
+        "description": DESCRIPTIONS.get(code, "An error"),
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
     }
     if code == 429:
@@ -112,6 +112,10 @@ def document_errors(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for code in sorted(route_errors(route, method, path)):
                     responses[str(code)] = _answer(code)
+                for code, answer in responses.items():
+                    # Codes a route declares itself (a 503, say) carry the same body.
+                    if code.isdigit() and int(code) >= 400 and "content" not in answer:
+                        answer["content"] = _answer(int(code))["content"]
         # FastAPI's own validation model is replaced by ErrorBody everywhere.
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
