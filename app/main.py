@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:
             if not (unavailable(exc) or isinstance(exc, PoolTimeout)):
                 raise
-            log.error("health check: %s", exc)
+            log.error("health check: %r", exc)
             raise AppError("the database is unavailable", 503, {"Retry-After": "5"}) from None
         return {"status": "ok"}
 

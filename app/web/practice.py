@@ -216,7 +216,6 @@ async def retry_practice(
         return not_found(request, user)
     except retry.NotARepTurn:
         return redirect(f"/practice/{session_id}/summary")
-    await db.commit()
     return redirect(f"/practice/{session.id}")
 
 

@@ -115,3 +115,24 @@ async def test_timestamps_are_timezone_aware(app, client: httpx.AsyncClient, rep
         assert stored is not None and stored.created_at.utcoffset() is not None
     listed = (await client.get("/api/v1/sessions", headers=rep.headers)).json()
     assert aware(listed[0]["created_at"]) == created
+
+
+async def test_no_free_connection_answers_503_busy_not_500(
+    db_url: str, client: httpx.AsyncClient, rep
+) -> None:
+    if not db_url.startswith("postgresql"):
+        pytest.skip("pool sizes apply to PostgreSQL")
+    settings = make_settings(db_url, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            async with application.state.engine.connect() as held:  # the pool's one connection
+                await held.exec_driver_sql("SELECT 1")
+                busy = await http.get("/api/v1/sessions", headers=rep.headers)
+                health = await http.get("/healthz")
+            after = await http.get("/api/v1/sessions", headers=rep.headers)
+    assert busy.status_code == 503 and busy.json()["detail"].startswith("the server is busy")
+    assert busy.headers["retry-after"] == "2"
+    assert health.status_code == 503
+    assert after.status_code == 200
