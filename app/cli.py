@@ -1,4 +1,5 @@
-"""The `salescoach` console script: serve, db upgrade, user, practice, playbook check, export, labels."""
+"""The `salescoach` console script: serve, db upgrade, user, practice, playbook check, export, labels,
+coach train and accuracy."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from app.auth.models import User
+    from app.playbook.coaching import CoachRules
 
 Command = Callable[[argparse.Namespace, Settings], int]
 T = TypeVar("T")
@@ -279,6 +281,65 @@ def cmd_labels_export(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _coach_rules(args: argparse.Namespace, settings: Settings) -> CoachRules:
+    from app.playbook.coaching import load
+
+    return load(Path(args.playbook) if args.playbook else settings.playbook_dir)
+
+
+def cmd_coach_train(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from app.coach import train
+    except ImportError:  # pragma: no cover - depends on the install
+        print("error: training needs scikit-learn: pip install -e '.[train]'", file=sys.stderr)
+        return 1
+    from app.coach.accuracy import table
+
+    rules = _coach_rules(args, settings)
+    data = Path(args.data)
+    if args.cv:
+        print(table(train.cross_validate(data, rules, folds=args.cv)))
+        return 0
+    model = train.train(data, rules)
+    out = (
+        Path(args.out)
+        if args.out
+        else (
+            (Path(args.playbook) if args.playbook else settings.playbook_dir)
+            / "coach"
+            / rules.learning.model_file
+        )
+    )
+    train.write(model, out)
+    print(
+        f"wrote {out}: {model.examples} rep turns from {', '.join(model.trained_on)}; "
+        f"heads {', '.join(model.heads)}; {len(model.weights)} features"
+    )
+    return 0
+
+
+def cmd_coach_accuracy(args: argparse.Namespace, settings: Settings) -> int:
+    from app.coach import accuracy
+
+    rules = _coach_rules(args, settings)
+    readers = [("rules", rules.model_copy(update={"learned": None}))]
+    if rules.learned is not None:
+        readers.append(("rules + learned", rules))
+    rows = []
+    for batch in accuracy.batches(Path(args.data)):
+        if args.batch and batch.name not in args.batch:
+            continue
+        for name, r in readers:
+            figures = accuracy.measure(batch, r)
+            rows.append((name, figures))
+            if args.misses and name == readers[-1][0]:
+                # Only tuned-on batches list their misses; blind ones print figures alone.
+                for miss in figures.misses:
+                    print(miss, file=sys.stderr)
+    print(accuracy.table(rows))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="salescoach", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -330,6 +391,30 @@ def parser() -> argparse.ArgumentParser:
     lab_export.add_argument("--language", choices=["zh", "en"])
     lab_export.add_argument("--out", help="write to this file instead of standard output")
     lab_export.set_defaults(func=cmd_labels_export)
+
+    coach = sub.add_parser("coach", help="the coach's learned layer").add_subparsers(
+        dest="coach_cmd", required=True
+    )
+    for name, helptext, func in (
+        ("train", "fit the learned layer to data/labelled/ and write its model", cmd_coach_train),
+        (
+            "accuracy",
+            "figures per labelled batch, rules alone and with the model",
+            cmd_coach_accuracy,
+        ),
+    ):
+        cmd = coach.add_parser(name, help=helptext)
+        cmd.add_argument("--data", default="data/labelled", help="the labelled set")
+        cmd.add_argument("--playbook", help="playbook folder (default: SALESCOACH_PLAYBOOK_DIR)")
+        cmd.set_defaults(func=func)
+        if name == "train":
+            cmd.add_argument("--out", help="model file (default: beside learned.yaml)")
+            cmd.add_argument("--cv", type=int, help="cross-validate in N folds instead, print")
+        else:
+            cmd.add_argument("--batch", action="append", help="only this batch (repeatable)")
+            cmd.add_argument(
+                "--misses", action="store_true", help="list misses of tuned-on batches"
+            )
 
     pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(
         dest="pb_cmd", required=True

@@ -1,4 +1,7 @@
-"""Coach throughput: analyses per second on one core over the labelled set (prints a figure)."""
+"""Coach throughput on one core (CPU time of this process, so a busy machine does not skew it):
+rep turns read per second, each in its conversation (the
+labelled train conversations replayed turn by turn, rules + learned layer), and single
+utterances alone (prints figures)."""
 
 from __future__ import annotations
 
@@ -11,34 +14,54 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.coach.analyzer import analyze  # noqa: E402
-from app.coach.schemas import CoachContext  # noqa: E402
+from app.coach.analyzer import read  # noqa: E402
+from app.coach.labelled import batches, replay  # noqa: E402
+from app.coach.schemas import CoachContext, Coaching  # noqa: E402
 from app.playbook.coaching import load  # noqa: E402
 
-ROUNDS = 20
+ROUNDS = 10
 
 
 def main() -> None:
     rules = load(ROOT / "playbook")
+    learned = "rules + learned" if rules.learned is not None else "rules alone (no model file)"
+    # The contexts are built once (with the coach's own readings), then every turn is re-read.
+    turns: list[tuple[str, CoachContext]] = []
+    for batch in batches(ROOT / "data/labelled"):
+        if batch.kind == "conversations" and batch.tuned_on:
+
+            def reader(text: str, context: CoachContext) -> Coaching:
+                return read(text, rules, context)
+
+            turns += [(e.text, ctx) for e, ctx, _ in replay(batch, reader)]
     texts: list[str] = []
     for lang in ("zh", "en"):
         data = yaml.safe_load(
             (ROOT / "data/labelled" / f"utterances_{lang}.yaml").read_text("utf-8")
         )
         texts += [item["text"] for item in data["items"]]
-    openers = yaml.safe_load((ROOT / "data/labelled/openers.yaml").read_text("utf-8"))["items"]
-    texts += [item["text"] for item in openers]
-    context = CoachContext(scenario="discovery", rep_turn_index=3)
-    for text in texts:  # warm-up
-        analyze(text, rules, context=context)
-    start = time.perf_counter()
+    alone = CoachContext(scenario="discovery", rep_turn_index=3)
+    for text, ctx in turns:  # warm-up
+        read(text, rules, ctx)
+
+    start = time.process_time()
+    for _ in range(ROUNDS):
+        for text, ctx in turns:
+            read(text, rules, ctx)
+    elapsed = time.process_time() - start
+    count = ROUNDS * len(turns)
+    print(
+        f"coach ({learned}): {count / elapsed:,.0f} rep turns/s in their conversations on one "
+        f"core ({elapsed / count * 1e6:.0f} µs each; {len(turns)} turns x {ROUNDS} rounds)"
+    )
+    start = time.process_time()
     for _ in range(ROUNDS):
         for text in texts:
-            analyze(text, rules, context=context)
-    elapsed = time.perf_counter() - start
+            read(text, rules, alone)
+    elapsed = time.process_time() - start
     count = ROUNDS * len(texts)
     print(
-        f"coach: {count / elapsed:,.0f} analyses/s on one core "
+        f"coach ({learned}): {count / elapsed:,.0f} single utterances/s "
         f"({elapsed / count * 1e6:.0f} µs each; {len(texts)} utterances x {ROUNDS} rounds)"
     )
 

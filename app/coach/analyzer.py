@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.coach.learned import LearnedModel, features
 from app.coach.schemas import (
     CoachContext,
     Coaching,
@@ -108,9 +109,11 @@ def _next_step_in(sentence: str, rules: CoachRules, language: Language) -> str |
     """The form of a next step this sentence proposes, if it proposes one."""
     cues = rules.signals.next_step
     # Most sentences propose nothing; checking the proposal first spares the form searches.
-    if not (
-        cues.proposal.found(sentence, language) or cues.concrete_time.found(sentence, language)
-    ):
+    proposal = cues.proposal.found(sentence, language)
+    if not (proposal or cues.concrete_time.found(sentence, language)):
+        return None
+    # Thanking for today's meeting names a time and a meeting, and proposes nothing.
+    if not proposal and rules.signals.thanks.found(sentence, language):
         return None
     return next((name for name, p in cues.forms.items() if p.found(sentence, language)), None)
 
@@ -190,8 +193,21 @@ class Utterance:
     cues: frozenset[str]
 
 
+# Behaviours the learned layer may decide (next_step is handled with its time).
+LEARNED_BEHAVIOURS = (
+    "small_talk",
+    "acknowledgement",
+    "summary",
+    "value_point",
+    "pitch",
+    "hard_close",
+    "off_topic",
+    "meta",
+    "goodbye",
+)
+
 # Behaviour cues read from the utterance alone (signals.yaml), beside the SignalName ones.
-CUE_BEHAVIOURS = ("summary", "meta", "goodbye", "hard_close", "off_topic")
+CUE_BEHAVIOURS = ("summary", "meta", "goodbye", "hard_close", "off_topic", "thanks_for_time")
 
 
 def read_utterance(text: str, rules: CoachRules, language: Language | None = None) -> Utterance:
@@ -303,28 +319,49 @@ def read(
     *,
     language: Language | None = None,
     opener: bool = False,
+    learned: bool = True,
 ) -> Coaching:
     """Coach one rep turn in its conversation: SPIN type, openness, behaviours, flags, opener
-    checks and a tip. Without earlier turns it reads the utterance alone."""
+    checks and a tip. Without earlier turns it reads the utterance alone. The rules read first;
+    the learned layer (when the playbook has a model and `learned`) then decides where the
+    rules are not explicit (playbook/coach/learned.yaml)."""
     ctx = context or CoachContext()
     # Patterns follow the language the rep actually wrote; the tip, the session's language.
     u = read_utterance(text, rules, None)
-    lang = u.language
-    tip_lang: Language = language or lang
     conv = read_conversation(u, ctx, rules)
-    sig = rules.signals
+    reading = _rules_reading(u, conv, ctx, rules, opener)
+    model = rules.learned if learned else None
+    if model is not None:
+        reading = _learned_reading(model, u, conv, ctx, rules, reading)
+    return _finish(reading, u, ctx, rules, language or u.language)
 
+
+def learned_features(text: str, rules: CoachRules, context: CoachContext) -> list[str]:
+    """The learned layer's features of a rep turn in its conversation (for training)."""
+    u = read_utterance(text, rules, None)
+    conv = read_conversation(u, context, rules)
+    return features(u, conv, context, _rules_reading(u, conv, context, rules, False))
+
+
+def _rules_reading(
+    u: Utterance, conv: Conversation, ctx: CoachContext, rules: CoachRules, opener: bool
+) -> Coaching:
+    lang, sig = u.language, rules.signals
     scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
     opener_due = opener or (
         scenario is not None and scenario.opener_on_first_turn and ctx.rep_turn_index == 0
     )
     opener_check = check_opener(u.text, rules, lang) if opener_due else None
-
     claims = u.claims
-    if opener_check is not None and opener_check.stated_purpose and len(claims) == 1:
+    if (
+        opener_check is not None
+        and opener_check.stated_purpose
+        and len(claims) == 1
+        and _spoken(claims[0], rules)[2] <= rules.opener.purpose_max_seconds
+    ):
         # The opener's one-line purpose statement is not a pitch (SPIN.md).
         claims = []
-    spin, question, shown = u.spin, u.question, u.shown
+    spin, shown = u.spin, u.shown
     if "meta" in u.cues:
         # Talking to the program is not a question to the customer.
         spin = None
@@ -337,17 +374,23 @@ def read(
         )
     chat = "small_talk" in shown or "off_topic" in u.cues
     questions = [s for s in u.sentences if s.is_question]
-    han, words, seconds = _spoken(u.text, rules)
+    linked = bool(ctx.customer_turns) and sig.context.value_link.found(u.text, lang)
+    # An offer with a deadline or a discount is a pitch, whatever pain it follows.
+    value_point = bool(claims) and (conv.pain_named or linked) and "hard_close" not in u.cues
     signals = Signals(
-        small_talk=chat and not conv.rapport_done,
+        # Thanking for the time is rapport wherever it comes; other chat only before business.
+        small_talk=(chat and not conv.rapport_done) or "thanks_for_time" in u.cues,
         acknowledgement="acknowledgement" in shown,
         summary="summary" in u.cues,
-        value_point=bool(claims) and conv.pain_named,
-        pitch=bool(claims) and not conv.pain_named,
+        value_point=value_point,
+        pitch=bool(claims) and not value_point,
         hard_close="hard_close" in u.cues and not conv.payoff_stated,
-        off_topic=chat and conv.rapport_done,
+        # Talking to the program mid-call is off the call's topic too.
+        off_topic=(chat or "meta" in u.cues) and conv.rapport_done,
         meta="meta" in u.cues,
-        goodbye="goodbye" in u.cues,
+        # Thanks for the time once the call is under way, asking nothing more, closes it.
+        goodbye="goodbye" in u.cues
+        or ("thanks_for_time" in u.cues and conv.rapport_done and u.question is None),
         repeat_of=conv.repeat_of,
         next_step=next_step,
         question_count=len(questions),
@@ -355,51 +398,111 @@ def read(
             q.spin is not None and rules.spin.questions.quantity.found(q.text, lang)
             for q in questions
         ),
-        estimated_seconds=seconds,
+        estimated_seconds=_spoken(u.text, rules)[2],
         topic=topic_words(" ".join(s.text for s in (questions or u.sentences))),
     )
+    return Coaching(
+        language=lang, spin=spin, question=u.question, opener=opener_check, signals=signals
+    )
 
+
+def _learned_reading(
+    model: LearnedModel,
+    u: Utterance,
+    conv: Conversation,
+    ctx: CoachContext,
+    rules: CoachRules,
+    reading: Coaching,
+) -> Coaching:
+    """The learned layer's reading where the playbook leaves room (learned.yaml)."""
+    policy = rules.learning
+    predicted = model.predict(features(u, conv, ctx, reading))
+    update: dict[str, object] = {}
+    spin = predicted.get("spin")
+    explicit = reading.spin is not None and u.score >= policy.spin_rules_win_at
+    if spin is not None and not explicit and "meta" not in u.cues:
+        update["spin"] = None if spin[0] == "none" else spin[0]
+    question = predicted.get("question")
+    if question is not None:
+        update["question"] = None if question[0] == "none" else question[0]
+    signals = reading.signals.model_copy()
+    for name in LEARNED_BEHAVIOURS:
+        guess = predicted.get(name)
+        if guess is None or name in policy.rules_decide:
+            continue
+        # Where the rules stand, a cue they found stays; the learned layer may only add.
+        kept = name in policy.rules_stand and getattr(signals, name)
+        setattr(signals, name, kept or guess[0] == "yes")
+    # Labellers never mark both of these pairs: the conversation decides which one it is.
+    if signals.pitch and signals.value_point:
+        signals.pitch, signals.value_point = not conv.pain_named, conv.pain_named
+    if signals.small_talk and signals.off_topic:
+        signals.small_talk, signals.off_topic = not conv.rapport_done, conv.rapport_done
+    step = predicted.get("next_step")
+    if step is not None and "next_step" not in policy.rules_decide:
+        kept = "next_step" in policy.rules_stand and signals.next_step.proposed
+        proposed = kept or step[0] == "yes"
+        if proposed and not signals.next_step.proposed:
+            time = rules.signals.next_step.concrete_time.phrase(u.text, u.language)
+            signals.next_step = NextStepSignal(
+                proposed=True, has_concrete_time=time is not None, time_text=time
+            )
+        elif not proposed:
+            signals.next_step = NextStepSignal()
+    update["signals"] = signals
+    return reading.model_copy(update=update)
+
+
+def _finish(
+    reading: Coaching, u: Utterance, ctx: CoachContext, rules: CoachRules, tip_lang: Language
+) -> Coaching:
+    """Flags and the tip, from the reading."""
+    spin, question, signals, opener_check = (
+        reading.spin,
+        reading.question,
+        reading.signals,
+        reading.opener,
+    )
+    scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
     limits = rules.flags
+    han, words, seconds = _spoken(u.text, rules)
+    questions = signals.question_count
     too_long = (
         han + words > limits.too_long.max_chars
-        if lang == "zh"
+        if u.language == "zh"
         else words > limits.too_long.max_words
     )
+    claims = len(u.claims) if signals.pitch or signals.value_point else 0
     raised = {
         "premature_pitch": signals.pitch and not ctx.problem_known,
         "closed_question": question == "closed" and spin is not None,
-        "multiple_questions": len(questions) >= limits.multiple_questions,
+        "multiple_questions": questions >= limits.multiple_questions,
         "too_long": too_long,
-        "no_question": not questions
-        and not shown.intersection(limits.no_question_exempt)
-        and not (signals.summary or signals.goodbye or signals.meta)
+        "no_question": question is None
+        and not u.shown.intersection(limits.no_question_exempt)
+        and not (signals.summary or signals.goodbye or signals.meta or signals.small_talk)
+        and not signals.acknowledgement
+        and not signals.next_step.proposed
         and not (opener_check is not None and opener_check.asked_for_time),
-        "too_many_points": len(claims) > limits.max_value_points,
-        "vague_next_step": next_step.proposed and not next_step.has_concrete_time,
+        "too_many_points": claims > limits.max_value_points,
+        "vague_next_step": signals.next_step.proposed and not signals.next_step.has_concrete_time,
         "no_rapport": scenario is not None
         and ctx.rep_turn_index < scenario.rapport_turns
         and spin is not None
-        and not shown.intersection({"small_talk", "greeting", "acknowledgement"}),
+        and not signals.small_talk
+        and not u.shown.intersection({"small_talk", "greeting", "acknowledgement"}),
     }
     flags = [name for name in limits.enabled if raised[name]]
-
     values = {
         "estimated_seconds": f"{seconds:g}",
         "limit_seconds": f"{rules.opener.limit_seconds:g}",
         "max_words": str(limits.too_long.max_words),
         "max_chars": str(limits.too_long.max_chars),
-        "question_count": str(len(questions)),
+        "question_count": str(questions),
         "max_value_points": str(limits.max_value_points),
     }
-    return Coaching(
-        language=tip_lang,
-        spin=spin,
-        question=question,
-        flags=flags,
-        opener=opener_check,
-        tip=_tip(rules, tip_lang, flags, opener_check, spin).format_map(values),
-        signals=signals,
-    )
+    tip = _tip(rules, tip_lang, flags, opener_check, spin).format_map(values)
+    return reading.model_copy(update={"language": tip_lang, "flags": flags, "tip": tip})
 
 
 def analyze(

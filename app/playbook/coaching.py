@@ -17,6 +17,8 @@ playbook/coach/ holds one file per part, read by `load`:
 - tips.yaml: a short tip per flag, per missed opener check and per SPIN type, in zh and en,
   and the priority that picks one tip per turn. Tips may use the placeholders in TIP_FIELDS.
 - scenarios.yaml: the two scenarios (cold_call, discovery) and their stages.
+- learned.yaml: where the learned layer may decide and the model file it reads (optional:
+  without the file the coach reads with the rules alone).
 
 Every pattern is a Python regular expression matched case-insensitively; they are compiled
 once at load time, and a pattern that does not compile is reported with its file and field.
@@ -32,6 +34,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from app.coach import learned
+from app.coach.learned import LearnedModel
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
 from app.playbook.persona import Language
@@ -173,6 +177,8 @@ class OpenerCues(_Strict):
 
 class OpenerRules(_Strict):
     limit_seconds: float = Field(gt=0, le=600)
+    # The opener's purpose line is not a pitch; a claim longer than this is one.
+    purpose_max_seconds: float = Field(default=8, gt=0, le=60)
     speech_rates: SpeechRates
     checks: OpenerCues
     description: Bilingual | None = None
@@ -256,6 +262,8 @@ class ContextCues(_Strict):
     # The customer names a pain / states what a solution is worth, in their own words.
     customer_pain: Patterns
     customer_payoff: Patterns
+    # The rep ties a claim to what the customer said ("the 40k you mentioned", 您刚才说的).
+    value_link: Patterns
     # Share of character n-grams an answered earlier question must share to be asked again.
     repeat_min_similarity: float = Field(gt=0, le=1)
     # Rep turns of rapport; small talk after them (or after business began) is off topic.
@@ -272,6 +280,7 @@ class SignalCues(_Strict):
     repeat_request: Patterns
     next_step: NextStepCues
     summary: Patterns
+    thanks_for_time: Patterns
     meta: Patterns
     goodbye: Patterns
     hard_close: Patterns
@@ -327,6 +336,32 @@ class ScenarioRules(_Strict):
     stages: list[Stage] = Field(min_length=1)
 
 
+# ---- learned.yaml ------------------------------------------------------------------------
+
+LearnedBehaviour = Literal[
+    "small_talk",
+    "acknowledgement",
+    "summary",
+    "value_point",
+    "pitch",
+    "hard_close",
+    "off_topic",
+    "meta",
+    "goodbye",
+    "next_step",
+]
+
+
+class LearningRules(_Strict):
+    """Where the learned layer may decide and where the rules stand (app/coach/learned.py)."""
+
+    model_file: str = Field(pattern=r"^[\w.-]+\.json$")
+    spin_rules_win_at: float = Field(gt=0, le=100)
+    rules_decide: list[LearnedBehaviour] = Field(default_factory=list)
+    # Behaviours where a rule cue found stands (the learned layer may add, not remove).
+    rules_stand: list[LearnedBehaviour] = Field(default_factory=list)
+
+
 class CoachRules(_Strict):
     opener: OpenerRules
     spin: SpinRules
@@ -334,6 +369,9 @@ class CoachRules(_Strict):
     flags: FlagRules
     tips: TipRules
     scenarios: dict[Literal["cold_call", "discovery"], ScenarioRules]
+    learning: LearningRules
+    # The trained model named by learning.model_file, when that file exists.
+    learned: LearnedModel | None = None
 
 
 SECTIONS: dict[str, str] = {
@@ -343,6 +381,7 @@ SECTIONS: dict[str, str] = {
     "flags": "flags.yaml",
     "tips": "tips.yaml",
     "scenarios": "scenarios.yaml",
+    "learning": "learned.yaml",
 }
 
 
@@ -430,4 +469,9 @@ def load(dir: Path) -> CoachRules:
         parts[name] = _section(name, data, path)
     rules = CoachRules(**parts)
     _check_complete(rules, dir)
+    model_path = folder / rules.learning.model_file
+    try:
+        rules.learned = learned.load_model(model_path)
+    except (ValueError, ValidationError) as exc:
+        raise PlaybookError(str(model_path), "(file)", f"not a model file: {exc}") from exc
     return rules

@@ -1,12 +1,14 @@
-"""The coach against the labelled set (data/labelled/): SPIN type, openness and opener checks."""
+"""The coach against the labelled set (data/labelled/): SPIN type, openness, behaviours in whole
+conversations, and opener checks."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from app.coach.accuracy import Figures, batches, measure, table
 from app.coach.analyzer import analyze, check_opener
 from app.playbook.coaching import CoachRules
-from tests.coach.conftest import labelled_openers, labelled_utterances
+from tests.coach.conftest import LABELLED, labelled_openers, labelled_utterances
 
 
 def test_labelled_set_is_large_and_balanced() -> None:
@@ -64,3 +66,51 @@ def test_opener_checks_match_expected(rules: CoachRules) -> None:
                 misses.append(f"{check}={found[check]} (expected {expected}): {opener['text']}")
     print(f"\nopener checks matching: {matched / total:.3f} (n={total})")
     assert matched / total >= 0.95, misses
+
+
+# The issue's six behaviours with precision and recall targets (issue #9).
+SIX = ("pitch", "next_step", "small_talk", "value_point", "summary", "off_topic")
+
+
+def _conversation_figures(rules: CoachRules, tuned_on: bool) -> dict[str, dict[str, Figures]]:
+    plain = rules.model_copy(update={"learned": None})
+    out: dict[str, dict[str, Figures]] = {}
+    for batch in batches(LABELLED):
+        if batch.kind == "conversations" and batch.tuned_on == tuned_on:
+            out[batch.language] = {
+                "rules": measure(batch, plain),
+                "rules + learned": measure(batch, rules),
+            }
+    return out
+
+
+def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
+    figures = _conversation_figures(rules, tuned_on=True)
+    assert set(figures) == {"zh", "en"}
+    print("\n" + table([(r, f) for per in figures.values() for r, f in per.items()]))
+    for per in figures.values():
+        f = per["rules + learned"]
+        assert f.turns >= 130
+        assert f.spin >= 0.95 and f.question >= 0.95, f.misses
+        for behaviour in SIX:
+            assert (f.precision(behaviour) or 0) >= 0.65, (behaviour, f.misses)
+            assert (f.recall(behaviour) or 0) >= 0.8, (behaviour, f.misses)
+
+
+def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
+    """Never tuned on: figures are printed (never the misses), and only floors they reach are
+    asserted. The issue's targets (SPIN >= 0.92, openness >= 0.95, P/R >= 0.85) do not hold
+    yet; README shows where they stand."""
+    figures = _conversation_figures(rules, tuned_on=False)
+    assert set(figures) == {"zh", "en"}
+    print("\n" + table([(r, f) for per in figures.values() for r, f in per.items()]))
+    floors = {"zh": 0.85, "en": 0.80}
+    for language, per in figures.items():
+        learned, plain = per["rules + learned"], per["rules"]
+        assert not learned.misses and not plain.misses
+        assert learned.turns >= 130
+        assert learned.spin >= floors[language]
+        assert learned.spin > plain.spin + 0.05
+        assert learned.question >= 0.92
+        assert (learned.recall("value_point") or 0) >= 0.7
+        assert (learned.precision("summary") or 0) >= 0.95

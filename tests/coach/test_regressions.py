@@ -64,3 +64,47 @@ def test_next_step_time_is_the_whole_phrase() -> None:
     for text, phrase in cases.items():
         step = analyze(text, RULES).signals.next_step
         assert step.proposed and step.has_concrete_time and step.time_text == phrase
+
+
+def test_the_wrong_readings_of_issue_9() -> None:
+    """Found by trainers on phrasing the rules never saw (issue #9)."""
+    spin = {
+        "How is your current equipment working for you?": ("problem", "open"),
+        "Where does the current system fall short?": ("problem", "open"),
+        "国产化改造压力大吗?": ("problem", "closed"),
+        "Thanks. How is your customer success team set up today?": ("situation", "open"),
+        "您们有用什么系统跟踪销售数据吗?": ("situation", "closed"),
+        "What has that downtime been costing you?": ("implication", "open"),
+    }
+    for text, expected in spin.items():
+        c = analyze(text, RULES)
+        assert (c.spin, c.question) == expected, text
+    pitch = analyze(
+        "Our platform is the best on the market and will save you 30% — want a demo?", RULES
+    )
+    assert pitch.spin is None and pitch.signals.pitch and "premature_pitch" in pitch.flags
+    book = analyze("Could we book 30 minutes next Tuesday at 10am", RULES).signals.next_step
+    assert book.proposed and book.has_concrete_time and book.time_text == "next Tuesday at 10am"
+    thanks = analyze("感谢您今天抽出半小时见面", RULES)
+    assert not thanks.signals.next_step.proposed and thanks.signals.small_talk
+    chat = analyze("how's the start of the school yr been?", RULES)
+    assert chat.spin is None and chat.signals.small_talk
+
+
+def test_a_textbook_opener_is_not_a_premature_pitch() -> None:
+    en = (
+        "Hi Mr Smith, this is John from Acme Software. We work with manufacturers like you to "
+        "reduce unplanned downtime. Do you have a couple of minutes?"
+    )
+    zh = "王总您好,我是云帆软件的小李,我们专门帮制造企业减少非计划停机。想跟您聊两分钟,方便吗?"
+    for text in (en, zh):
+        c = analyze(text, RULES, opener=True)
+        assert not c.signals.pitch and "premature_pitch" not in c.flags, text
+        assert c.opener is not None and c.opener.stated_purpose
+    # A feature list in the opener is still a pitch.
+    long = (
+        "Hi, it's Tom from SensaPlant. We make wireless vibration sensors with AI anomaly "
+        "detection, a five-year battery, a cloud dashboard, every PLC supported, and we're 30% "
+        "cheaper than the big guys. Got a minute?"
+    )
+    assert analyze(long, RULES, opener=True).signals.pitch

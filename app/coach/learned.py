@@ -1,0 +1,157 @@
+"""The learned layer: linear models over character n-grams, the rules' own reading and the
+conversation, trained from data/labelled/ by `salescoach coach train`.
+
+Inference is plain Python (a dict lookup per feature), so reading needs no numpy and stays fast.
+The model file (JSON) holds one weight list per feature, over the slots of every head:
+- `spin`: none, situation, problem, implication, need_payoff (softmax);
+- `question`: none, open, closed (softmax);
+- one binary head per behaviour it was trained on (sigmoid).
+Features are strings; `features` is the one definition both training and reading use, so a
+model trained on one version of the features is refused by another (`FEATURES_VERSION`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    from app.coach.analyzer import Conversation, Utterance
+    from app.coach.schemas import CoachContext, Coaching
+
+FEATURES_VERSION = 1
+SPIN_CLASSES = ("none", "situation", "problem", "implication", "need_payoff")
+QUESTION_CLASSES = ("none", "open", "closed")
+TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
+PUNCT = re.compile(r"[\s,.;:!?。,、…\"'()\-–—~～]+")
+
+
+class Head(BaseModel):
+    """One prediction: its classes (binary heads have one) and where their slots start."""
+
+    classes: list[str]
+    offset: int
+    bias: list[float]
+
+
+class LearnedModel(BaseModel):
+    """A trained model file: heads, weights per feature, and where it came from."""
+
+    format: int = FEATURES_VERSION
+    trained_on: list[str] = Field(default_factory=list)
+    examples: int = 0
+    heads: dict[str, Head]
+    slots: int
+    # feature -> [[slot, weight], ...] (only the non-zero ones)
+    weights: dict[str, list[tuple[int, float]]]
+
+    def scores(self, feats: list[str]) -> list[float]:
+        out = [0.0] * self.slots
+        for head in self.heads.values():
+            out[head.offset : head.offset + len(head.bias)] = head.bias
+        get = self.weights.get
+        for f in feats:
+            pairs = get(f)
+            if pairs is not None:
+                for slot, w in pairs:
+                    out[slot] += w
+        return out
+
+    def predict(self, feats: list[str]) -> dict[str, tuple[str, float]]:
+        """Per head, the most likely class and its probability (binary heads: "yes" / "no")."""
+        scores = self.scores(feats)
+        out: dict[str, tuple[str, float]] = {}
+        for name, head in self.heads.items():
+            values = scores[head.offset : head.offset + len(head.bias)]
+            if len(head.classes) == 1:
+                p = 1 / (1 + math.exp(-max(-30.0, min(30.0, values[0]))))
+                out[name] = ("yes", p) if p >= 0.5 else ("no", 1 - p)
+                continue
+            top = max(values)
+            exps = [math.exp(v - top) for v in values]
+            best = max(range(len(values)), key=values.__getitem__)
+            out[name] = (head.classes[best], exps[best] / sum(exps))
+        return out
+
+
+def load_model(path: Path) -> LearnedModel | None:
+    """The model file, or None when it is missing or was trained on other features."""
+    if not path.is_file():
+        return None
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("format") != FEATURES_VERSION:
+        return None
+    return LearnedModel.model_validate(data)
+
+
+def _ngrams(text: str, language: str) -> list[str]:
+    low = text.lower()
+    if language == "zh":
+        chars = PUNCT.sub(" ", low).strip()
+        chars = f"^{chars}$"
+        grams = [f"c1:{c}" for c in chars if c != " "]
+        grams += [f"c2:{chars[i : i + 2]}" for i in range(len(chars) - 1)]
+        grams += [f"c3:{chars[i : i + 3]}" for i in range(len(chars) - 2)]
+        return grams
+    words = TOKEN.findall(low)
+    grams = [f"w:{w}" for w in words]
+    grams += [f"w2:{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+    if words:
+        grams += [f"first:{words[0]}", f"last:{words[-1]}"]
+    if len(words) > 1:
+        grams.append(f"first2:{words[0]} {words[1]}")
+    return grams
+
+
+def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coaching) -> list[str]:
+    """What the learned layer sees of a rep turn: its n-grams, the rules' reading of it and
+    what the conversation so far says."""
+    s = reading.signals
+    feats = _ngrams(u.text, u.language)
+    feats += [
+        f"lang:{u.language}",
+        f"r.spin:{reading.spin}",
+        f"r.q:{reading.question}",
+        f"r.spin.q:{reading.spin}:{reading.question}",
+        f"r.score:{min(int(u.score), 8)}",
+        f"r.questions:{min(s.question_count, 3)}",
+        f"len:{min(len(u.text) // (12 if u.language == 'zh' else 40), 6)}",
+        f"x.scenario:{ctx.scenario}",
+        f"x.stage:{ctx.stage}",
+        f"x.turn:{min(ctx.rep_turn_index, 4)}",
+    ]
+    feats += [f"r.shown:{name}" for name in sorted(u.shown)]
+    feats += [f"r.cue:{name}" for name in sorted(u.cues)]
+    if u.claims:
+        feats.append("r.claim")
+    for name in (
+        "small_talk",
+        "acknowledgement",
+        "summary",
+        "value_point",
+        "pitch",
+        "hard_close",
+        "off_topic",
+        "meta",
+        "goodbye",
+    ):
+        if getattr(s, name):
+            feats.append(f"r.sig:{name}")
+    if s.next_step.proposed:
+        feats.append("r.sig:next_step")
+    if s.next_step.has_concrete_time:
+        feats.append("r.sig:next_step_time")
+    if conv.pain_named:
+        feats.append("x.pain")
+    if conv.payoff_stated:
+        feats.append("x.payoff")
+    if conv.rapport_done:
+        feats.append("x.rapport_done")
+    if conv.repeat_of is not None:
+        feats.append("x.repeat")
+    return feats

@@ -1,0 +1,225 @@
+"""`salescoach coach train`: fit the learned layer to data/labelled/ and write its model file.
+
+Trained on every batch marked as tuned on (never on a blind batch): the utterance batches
+teach SPIN type and openness, the conversation batches those and the behaviours. Each rep turn
+of a conversation is featurised in the conversation so far, read by the rules (the model learns
+where the rules go wrong). Needs scikit-learn (`pip install -e '.[train]'`); the app reads the
+written weights in plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from app.coach import analyzer
+from app.coach.accuracy import Figures
+from app.coach.labelled import Batch, Example, batches, replay, utterances
+from app.coach.learned import FEATURES_VERSION, QUESTION_CLASSES, SPIN_CLASSES, LearnedModel
+from app.coach.schemas import CoachContext, Coaching
+from app.playbook.coaching import CoachRules
+
+BINARY_HEADS = (
+    "small_talk",
+    "acknowledgement",
+    "summary",
+    "value_point",
+    "pitch",
+    "hard_close",
+    "off_topic",
+    "meta",
+    "goodbye",
+    "next_step",
+)
+# Fewer positive examples than this and a behaviour is left to the rules.
+MIN_POSITIVES = 4
+MIN_FEATURE_COUNT = 2
+PRUNE_BELOW = 0.03
+C = 1.0
+CONVERSATION_WEIGHT = 2.0
+
+
+@dataclass(frozen=True)
+class Row:
+    example: Example
+    features: list[str]
+    # Whether behaviours were labelled (conversation turns), not only SPIN type and openness.
+    behaviours: bool
+
+
+def rows_of(batch: Batch, rules: CoachRules) -> list[Row]:
+    """The batch's labelled rep turns with their features (rules-only readings in context)."""
+    if batch.kind == "utterances":
+        empty = CoachContext()
+        return [
+            Row(e, analyzer.learned_features(e.text, rules, empty), False)
+            for e in utterances(batch)
+        ]
+
+    def reader(text: str, context: CoachContext) -> Coaching:
+        return analyzer.read(text, rules, context, learned=False)
+
+    return [
+        Row(example, analyzer.learned_features(example.text, rules, context), True)
+        for example, context, _ in replay(batch, reader)
+    ]
+
+
+def _targets(row: Row) -> dict[str, str | bool]:
+    label = row.example.label
+    out: dict[str, str | bool] = {
+        "spin": label.spin or "none",
+        "question": label.question or "none",
+    }
+    if row.behaviours:
+        for name in BINARY_HEADS:
+            out[name] = label.next_step if name == "next_step" else name in label.behaviours
+    return out
+
+
+def fit(rows: Sequence[Row], trained_on: list[str], skip: Sequence[str] = ()) -> LearnedModel:
+    """One logistic regression per head over the rows' binary features (`skip`: heads the
+    rules decide alone, not trained)."""
+    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    counts = Counter(f for r in rows for f in set(r.features))
+    vocab = sorted(f for f, n in counts.items() if n >= MIN_FEATURE_COUNT)
+    index = {f: i for i, f in enumerate(vocab)}
+
+    heads: dict[str, dict[str, Any]] = {}
+    weights: dict[str, list[tuple[int, float]]] = {}
+    offset = 0
+    plan: list[tuple[str, tuple[str, ...] | None]] = [
+        ("spin", SPIN_CLASSES),
+        ("question", QUESTION_CLASSES),
+        *((name, None) for name in BINARY_HEADS if name not in skip),
+    ]
+    for head, classes in plan:
+        chosen = [r for r in rows if head in _targets(r)]
+        y = [_targets(r)[head] for r in chosen]
+        if classes is None and sum(1 for v in y if v) < MIN_POSITIVES:
+            continue
+        data, cols, ptr = [], [], [0]
+        for r in chosen:
+            feats = sorted({index[f] for f in r.features if f in index})
+            cols += feats
+            data += [1.0] * len(feats)
+            ptr.append(len(cols))
+        x = csr_matrix((data, cols, ptr), shape=(len(chosen), len(vocab)))
+        sample_weight = [CONVERSATION_WEIGHT if r.behaviours else 1.0 for r in chosen]
+        model = LogisticRegression(
+            C=C, max_iter=2000, class_weight="balanced" if classes is None else None
+        )
+        model.fit(x, y, sample_weight=sample_weight)
+        names = list(classes) if classes is not None else ["yes"]
+        if classes is None:
+            coef = [model.coef_[0]]
+            bias = [float(model.intercept_[0])]
+        else:
+            known = [str(c) for c in model.classes_]
+            coef, bias = [], []
+            for name in names:
+                if name in known:
+                    k = known.index(name)
+                    coef.append(model.coef_[k] if len(known) > 2 else _binary(model, k))
+                    bias.append(float(model.intercept_[k if len(known) > 2 else 0]) * _sign(k))
+                else:
+                    coef.append(None)
+                    bias.append(-30.0)
+        for slot, row in enumerate(coef):
+            if row is None:
+                continue
+            for j, w in enumerate(row):
+                if abs(w) >= PRUNE_BELOW:
+                    weights.setdefault(vocab[j], []).append((offset + slot, round(float(w), 4)))
+        heads[head] = {"classes": names, "offset": offset, "bias": [round(b, 4) for b in bias]}
+        offset += len(names)
+    return LearnedModel(
+        format=FEATURES_VERSION,
+        trained_on=trained_on,
+        examples=len(rows),
+        heads=heads,
+        slots=offset,
+        weights=weights,
+    )
+
+
+def _sign(k: int) -> float:
+    # A two-class model keeps one coefficient row, for its second class.
+    return 1.0 if k == 1 else -1.0
+
+
+def _binary(model: Any, k: int) -> Any:
+    return model.coef_[0] * _sign(k)
+
+
+def training_rows(root: Path, rules: CoachRules) -> tuple[list[Row], list[str]]:
+    chosen = [b for b in batches(root) if b.tuned_on]
+    rows = [r for b in chosen for r in rows_of(b, rules)]
+    return rows, [b.name for b in chosen]
+
+
+def train(root: Path, rules: CoachRules) -> LearnedModel:
+    rows, names = training_rows(root, rules)
+    return fit(rows, names, rules.learning.rules_decide)
+
+
+def write(model: LearnedModel, path: Path) -> None:
+    data = model.model_dump(mode="json")
+    data["trained_at"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
+    path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
+
+
+def cross_validate(
+    root: Path, rules: CoachRules, folds: int = 5, seed: int = 7
+) -> list[tuple[str, Figures]]:
+    """Rules alone against rules + learned on the tuned-on conversation batches, each fold's
+    conversations held out of that fold's training (whole conversations, so context is kept)."""
+    chosen = [b for b in batches(root) if b.tuned_on]
+    rows = {b.name: rows_of(b, rules) for b in chosen}
+    plain_rules = rules.model_copy(update={"learned": None})
+    out: list[tuple[str, Figures]] = []
+    for batch in (b for b in chosen if b.kind == "conversations"):
+        ids = [c["id"] for c in batch.data["conversations"]]
+        random.Random(seed).shuffle(ids)
+        plain = Figures(batch.name, batch.language, batch.kind, True)
+        learned = Figures(batch.name, batch.language, batch.kind, True)
+        for k in range(folds):
+            held = set(ids[k::folds])
+            train_rows = [
+                r
+                for name, batch_rows in rows.items()
+                for r in batch_rows
+                if not (name == batch.name and r.example.conversation in held)
+            ]
+            model = fit(train_rows, [], rules.learning.rules_decide)
+            test = Batch(
+                batch.name,
+                batch.language,
+                batch.kind,
+                True,
+                batch.path,
+                {
+                    **batch.data,
+                    "conversations": [c for c in batch.data["conversations"] if c["id"] in held],
+                },
+            )
+            for figures, r in (
+                (plain, plain_rules),
+                (learned, rules.model_copy(update={"learned": model})),
+            ):
+
+                def reader(text: str, context: CoachContext, r: CoachRules = r) -> Coaching:
+                    return analyzer.read(text, r, context)
+
+                for example, _, coaching in replay(test, reader):
+                    figures.add(example, coaching)
+        out += [("rules", plain), ("rules + learned", learned)]
+    return out
