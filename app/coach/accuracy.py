@@ -77,6 +77,14 @@ class Figures:
         self.turns += 1
         self.spin_hits += gold.spin == got.spin
         self.question_hits += gold.question == got.question
+        if self.kind == "utterances":
+            # Utterance batches label SPIN type and openness only.
+            if self.tuned_on and (gold.spin, gold.question) != (got.spin, got.question):
+                self.misses.append(
+                    f"{example.batch} {example.text!r}: spin {got.spin} (want {gold.spin}),"
+                    f" question {got.question} (want {gold.question})"
+                )
+            return
         expected, found = _shown(gold), _shown(got)
         if gold.repeat_of is not None and got.repeat_of != gold.repeat_of:
             found.discard("repeat")

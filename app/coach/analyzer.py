@@ -218,16 +218,27 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
         _read(s, rules, lang) for s in (rules.spin.questions.sentences(text) or [text.strip()])
     ]
     questions = [s for s in sentences if s.is_question]
-    spin_questions = [q for q in questions if q.spin is not None]
+    sig = rules.signals
+    # A summary checked back ("..., is that fair?"), a remark off the call's topic and words to
+    # the program ask no SPIN question, whatever their words.
+    checks = [
+        q
+        for q in questions
+        if (q.openness == "closed" and sig.summary.found(q.text, lang))
+        or sig.off_topic.found(q.text, lang)
+        or sig.meta.found(q.text, lang)
+    ]
+    asking = [q for q in questions if q not in checks]
+    spin_questions = [q for q in asking if q.spin is not None]
     if any("small_talk" in q.shown for q in questions):
         # A question no cue speaks for, asked beside small talk, follows it ("How was the
         # weekend? Get up to anything fun?"): it is not taken as a situation question.
         spin_questions = [q for q in spin_questions if q.score > 0]
     best = max(spin_questions, key=lambda q: q.score) if spin_questions else None
-    question: Openness | None = None
-    if questions:
-        question = "open" if any(q.openness == "open" for q in questions) else "closed"
-    sig = rules.signals
+    # A compound question takes the openness of its first question (SPIN.md); a summary
+    # checked back before it does not count.
+    first = (asking or questions)[:1]
+    question: Openness | None = first[0].openness if first else None
     # A claim inside a SPIN question ("if our tool could..., what would it mean?") is not one.
     claims = [
         s.text

@@ -109,7 +109,8 @@ def test_several_questions_in_one_turn_are_flagged(rules: CoachRules) -> None:
     )
     assert coaching.signals.question_count == 2
     assert "multiple_questions" in coaching.flags
-    assert coaching.spin == "problem" and coaching.question == "open"
+    # The strongest SPIN type of the turn; the openness of its first question (SPIN.md).
+    assert coaching.spin == "problem" and coaching.question == "closed"
 
 
 def test_monologue_is_too_long_and_asks_nothing(rules: CoachRules) -> None:
