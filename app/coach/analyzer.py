@@ -400,7 +400,10 @@ def _rules_reading(
         off_topic=(chat or "meta" in u.cues) and conv.rapport_done,
         meta="meta" in u.cues,
         # Thanks for the time once the call is under way, asking nothing more, closes it.
-        goodbye="goodbye" in u.cues
+        # ("Could we talk Thursday?" proposes; "Talk Thursday!" closes.)
+        goodbye=any(
+            not s.is_question and sig.goodbye.found(s.text, lang) for s in u.sentences
+        )
         or ("thanks_for_time" in u.cues and conv.rapport_done and u.question is None),
         repeat_of=conv.repeat_of,
         next_step=next_step,
