@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from app.coach.learned import LearnedModel, features
 from app.coach.schemas import (
@@ -262,16 +263,23 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
     )
 
 
-def _ngrams(text: str, language: Language) -> set[str]:
+@lru_cache(maxsize=8192)
+def _says(rx: re.Pattern[str] | None, text: str) -> bool:
+    """Whether an earlier turn matches (cached: every later turn asks again of the same text)."""
+    return rx is not None and rx.search(halfwidth(text)) is not None
+
+
+@lru_cache(maxsize=8192)
+def _ngrams(text: str, language: Language) -> frozenset[str]:
     """Character bigrams (Chinese) or trigrams (English) of the words, for comparing questions."""
     if language == "zh":
         chars = "".join(HAN.findall(text)) or text
-        return {chars[i : i + 2] for i in range(len(chars) - 1)}
+        return frozenset(chars[i : i + 2] for i in range(len(chars) - 1))
     words = " ".join(WORD.findall(text.lower()))
-    return {words[i : i + 3] for i in range(len(words) - 2)}
+    return frozenset(words[i : i + 3] for i in range(len(words) - 2))
 
 
-def _similarity(a: set[str], b: set[str]) -> float:
+def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Dice coefficient of two n-gram sets."""
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
@@ -290,9 +298,9 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
     cues = rules.signals.context
     said = [t.text for t in ctx.customer_turns]
     pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
-    pain = pain or any(cues.customer_pain.found(halfwidth(t), u.language) for t in said)
+    pain = pain or any(_says(cues.customer_pain.compiled[u.language], t) for t in said)
     payoff = ctx.revealed("need_payoff") or any(
-        cues.customer_payoff.found(halfwidth(t), u.language) for t in said
+        _says(cues.customer_payoff.compiled[u.language], t) for t in said
     )
     business = any(t.coaching is not None and t.coaching.spin for t in ctx.rep_turns)
     rapport_done = business or ctx.rep_turn_index >= cues.rapport_turns
@@ -401,9 +409,7 @@ def _rules_reading(
         meta="meta" in u.cues,
         # Thanks for the time once the call is under way, asking nothing more, closes it.
         # ("Could we talk Thursday?" proposes; "Talk Thursday!" closes.)
-        goodbye=any(
-            not s.is_question and sig.goodbye.found(s.text, lang) for s in u.sentences
-        )
+        goodbye=any(not s.is_question and sig.goodbye.found(s.text, lang) for s in u.sentences)
         or ("thanks_for_time" in u.cues and conv.rapport_done and u.question is None),
         repeat_of=conv.repeat_of,
         next_step=next_step,
