@@ -80,8 +80,9 @@ The rule set, applied to every rep turn in this order:
        of the asked kind in the persona's order; nothing in the persona matching gets an
        honest `deflect`: reason `not_an_issue` for problem, implication and need-payoff
        questions, `need_to_check` for situation questions, unless the question points back at
-       what was just said (`matching.refer_back`: "where does that fall short?", 这种情况):
-       then it is answered like a generic one. Never a fact of another thread on a question
+       what was just said (`matching.refer_back`: "where does that fall short?", 这种情况) and
+       names at most one word (two Chinese characters) of its own: then it is answered like a
+       generic one. Never a fact of another thread on a question
        that names a topic of its own.
      A closed SPIN question reveals only the kinds in `closed_reveals` (the customer
      confirms and adds that one fact, tersely); a closed implication or need-payoff question
@@ -267,13 +268,19 @@ class Topic:
         self.spaced = " " + " ".join(words) + " "
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
-        self.specific = bool(self._content(words))
+        content = self._content(words)
+        self.specific = bool(content)
         back = m.refer_back.for_language(language)
-        self.refers_back = (
+        points = (
             any(cue in self.joined for cue in back)
             if language == "zh"
             else any(f" {cue} " in self.spaced for cue in back)
         )
+        # Pointing back ("where does THAT fall short?") stands in for a topic only when the
+        # question names little of its own: one word at most (two Chinese characters). "What
+        # trouble do you have with that corrugator downtime?" names a topic of its own.
+        own = sum(len(w) for w in content) if language == "zh" else len(content)
+        self.refers_back = points and own <= (2 if language == "zh" else 1)
 
     def _content(self, words: Sequence[str]) -> list[str]:
         """Words that are neither stop words nor generic SPIN words: what makes it specific."""

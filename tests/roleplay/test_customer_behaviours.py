@@ -166,6 +166,48 @@ def test_question_on_a_topic_the_persona_lacks_reveals_nothing(persona_id: str, 
             assert d.reason in ("not_an_issue", "need_to_check", "no_problem_known")
 
 
+# The same foreign topics with a word pointing back ("that", 那): pointing back does not turn a
+# topic of its own into a follow-up on the customer's thread.
+POINTING = {
+    "chen-logistics": ["那电子病历评级准备得怎么样?", "这种门诊挂号排队的情况多吗?"],
+    "liu-retail": ["那车间设备停机多吗?", "这个电子病历评级有什么困扰?"],
+    "wang-manufacturing": ["那会员复购率怎么样?", "这种门诊挂号排队有什么困扰?"],
+    "zhao-hospital": ["那司机排线一般要多久?", "这些生鲜叶菜的损耗高吗?"],
+    "karen-education": [
+        "How do your CSMs track that renewal forecast?",
+        "What problems do you have with that loan underwriting?",
+    ],
+    "mark-packaging": [
+        "How do your CSMs track that renewal forecast?",
+        "What trouble do you have with those student laptops?",
+    ],
+    "morgan-saas": [
+        "What trouble do you have with that corrugator downtime?",
+        "How are those student laptops handed out?",
+    ],
+    "priya-finance": [
+        "What trouble do you have with that corrugator downtime?",
+        "How are those student laptops handed out?",
+    ],
+}
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+@pytest.mark.parametrize("kind", ["situation", "problem", "implication"])
+def test_pointing_back_does_not_open_a_topic_the_persona_lacks(persona_id: str, kind: str) -> None:
+    t = warmed(persona_id)
+    lang = t.persona.language
+    t.say(
+        {"zh": "目前最大的挑战是什么?", "en": "What's your biggest challenge?"}[lang],
+        coaching("problem", language=lang),
+    )
+    for text in POINTING[persona_id]:
+        before = list(t.state.revealed)
+        d = t.say(text, coaching(kind, language=lang))
+        assert d.facts == [], (text, d.facts)
+        assert t.state.revealed == before
+
+
 def test_honest_answers_are_said_in_the_customers_words() -> None:
     call = Call("morgan-saas")
     call.turn("Hi Morgan, how was the conference?", coaching(language="en", small_talk=True))
