@@ -220,14 +220,16 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
     ]
     questions = [s for s in sentences if s.is_question]
     sig = rules.signals
+    cues = frozenset(name for name in CUE_BEHAVIOURS if getattr(sig, name).found(text, lang))
     # A summary checked back ("..., is that fair?"), a remark off the call's topic and words to
-    # the program ask no SPIN question, whatever their words.
+    # the program ask no SPIN question, whatever their words. (Their unanchored cues, absent
+    # from the whole turn, are absent from each sentence: only turns with one search again.)
     checks = [
         q
         for q in questions
         if (q.openness == "closed" and sig.summary.found(q.text, lang))
-        or sig.off_topic.found(q.text, lang)
-        or sig.meta.found(q.text, lang)
+        or ("off_topic" in cues and sig.off_topic.found(q.text, lang))
+        or ("meta" in cues and sig.meta.found(q.text, lang))
     ]
     asking = [q for q in questions if q not in checks]
     spin_questions = [q for q in asking if q.spin is not None]
@@ -241,15 +243,18 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
     first = (asking or questions)[:1]
     question: Openness | None = first[0].openness if first else None
     # A claim inside a SPIN question ("if our tool could..., what would it mean?") is not one.
+    benefit = sig.value_point.found(text, lang)
     claims = [
         s.text
         for s in sentences
-        if ("pitch" in s.shown or sig.value_point.found(s.text, lang))
+        if (
+            "pitch" in s.shown
+            or (benefit and (len(sentences) == 1 or sig.value_point.found(s.text, lang)))
+        )
         and not (s.is_question and s.spin)
     ]
     shown: set[SignalName] = set().union(*(s.shown for s in sentences))
     shown.discard("pitch")
-    cues = frozenset(name for name in CUE_BEHAVIOURS if getattr(sig, name).found(text, lang))
     return Utterance(
         text=text,
         language=lang,
@@ -409,7 +414,10 @@ def _rules_reading(
         meta="meta" in u.cues,
         # Thanks for the time once the call is under way, asking nothing more, closes it.
         # ("Could we talk Thursday?" proposes; "Talk Thursday!" closes.)
-        goodbye=any(not s.is_question and sig.goodbye.found(s.text, lang) for s in u.sentences)
+        goodbye=(
+            "goodbye" in u.cues
+            and any(not s.is_question and sig.goodbye.found(s.text, lang) for s in u.sentences)
+        )
         or ("thanks_for_time" in u.cues and conv.rapport_done and u.question is None),
         repeat_of=conv.repeat_of,
         next_step=next_step,
