@@ -84,3 +84,16 @@ async def test_the_api_docs_allow_only_their_own_inline_script(client: httpx.Asy
     assert "'sha256-" in csp and "frame-ancestors 'none'" in csp
     script_src = next(p for p in csp.split(";") if p.strip().startswith("script-src"))
     assert "'unsafe-inline'" not in script_src
+
+
+async def test_the_docs_policy_allows_exactly_the_script_served(client: httpx.AsyncClient) -> None:
+    from app.headers import script_hashes
+
+    for path in ("/docs", "/docs/oauth2-redirect"):
+        r = await client.get(path)
+        served = script_hashes(r.text)
+        assert served, path
+        script_src = next(
+            p for p in r.headers["content-security-policy"].split(";") if "script-src" in p
+        )
+        assert all(h in script_src for h in served), path

@@ -173,3 +173,27 @@ async def test_a_short_password_is_refused(app: object, client: httpx.AsyncClien
             await service.create_user(db, username="shorty", password="a", role="rep")
     assert getattr(refused.value, "status_code", None) == 422
     assert "at least 8" in str(refused.value)
+
+
+async def test_a_form_loses_only_its_control_characters(
+    client: httpx.AsyncClient, rep: Account, trainer: Account
+) -> None:
+    sid = await start(client, rep)
+    await sign_in(client, trainer)
+    r = await client.post(
+        f"/review/sessions/{sid}/comments",
+        data={
+            "text": "Name\x00 the pain\x07 earlier.\nThen ask why.",
+            "csrf_token": form_token(client),
+        },
+    )
+    assert r.status_code == 303
+    comments = (
+        await client.get(f"/api/v1/sessions/{sid}/comments", headers=trainer.headers)
+    ).json()
+    assert [c["text"] for c in comments] == ["Name the pain earlier.\nThen ask why."]
+
+
+def test_visible_text() -> None:
+    assert hygiene.has_visible("好") and hygiene.has_visible(" a ")
+    assert not hygiene.has_visible("\u200b \u3000\u2060\ufe0f")
