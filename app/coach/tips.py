@@ -336,7 +336,8 @@ def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest:
         return r.tip("earn_next_step", question=follow, quoted=thread)
     if not step.has_concrete_time:
         return r.tip("concrete_time", question="next_step")
-    return r.tip("next_step_set", time=step.time_text or "")
+    pain = conv.latest("problem")
+    return r.tip("next_step_set", time=step.time_text or "", quoted=pain)
 
 
 def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
@@ -409,7 +410,8 @@ def _choose(
         if agreed is not None:
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
-            return r.tip("next_step_set", time=s.next_step.time_text or "")
+            time = s.next_step.time_text or ""
+            return r.tip("next_step_set", time=time, quoted=conv.latest("problem"))
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
     if s.meta:
         return r.tip("stay_in_role", question=follow)
