@@ -288,11 +288,12 @@ def _coach_rules(args: argparse.Namespace, settings: Settings) -> CoachRules:
 
 
 def cmd_coach_train(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        from app.coach import train
-    except ImportError:  # pragma: no cover - depends on the install
+    import importlib.util
+
+    if importlib.util.find_spec("sklearn") is None:  # pragma: no cover - depends on the install
         print("error: training needs scikit-learn: pip install -e '.[train]'", file=sys.stderr)
         return 1
+    from app.coach import train
     from app.coach.accuracy import table
 
     rules = _coach_rules(args, settings)
