@@ -302,6 +302,8 @@ class FlagRules(_Strict):
     max_value_points: int = Field(ge=1, description="product points per turn (manual: 1-2)")
     no_question_exempt: list[SignalName] = Field(default_factory=list)
     enabled: list[FlagName]
+    # What the pages call each flag, in both languages.
+    labels: dict[FlagName, Bilingual] = Field(default_factory=dict)
 
 
 # ---- tips.yaml ---------------------------------------------------------------------------

@@ -217,10 +217,29 @@ class Matching(BaseModel):
     refer_back: WordLists = Field(default_factory=WordLists)
 
 
+Difficulty = Literal["easy", "normal", "hard"]
+DIFFICULTIES: tuple[Difficulty, ...] = get_args(Difficulty)
+
+
+class DifficultyRules(BaseModel):
+    """The rep's choice when starting a call: starting patience scaled, and warm-up before
+    problems: never, as the personality says, or always."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patience: float = Field(gt=0, le=3)
+    warmup: Literal["never", "personality", "always"] = "personality"
+
+
+def _normal_difficulty() -> dict[Difficulty, DifficultyRules]:
+    return {d: DifficultyRules(patience=1.0) for d in DIFFICULTIES}
+
+
 class CustomerRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     personalities: dict[Personality, PersonalityRules]
+    difficulty: dict[Difficulty, DifficultyRules] = Field(default_factory=_normal_difficulty)
     # Closed SPIN questions reveal only these kinds (tersely); the rest need an open question.
     closed_reveals: list[FactKind]
     # What counts as real interest before a next step is accepted, per scenario.
@@ -236,6 +255,9 @@ class CustomerRules(BaseModel):
         for lang in get_args(Language):
             if lang not in self.lines:
                 raise ValueError(f"lines: missing language {lang!r}")
+        for level in DIFFICULTIES:
+            if level not in self.difficulty:
+                raise ValueError(f"difficulty: missing {level!r}")
         for scenario in ("cold_call", "discovery"):
             if scenario not in self.interest:
                 raise ValueError(f"interest: missing scenario {scenario!r}")

@@ -92,6 +92,9 @@ class Persona(_Open):
     personality: Personality = "friendly"
     difficulty: Literal["easy", "medium", "hard"] | None = None
     background: str = ""
+    # The call brief: what the rep sells and the call's goal (prep personas fill both).
+    offering: str = Field(default="", max_length=300)
+    call_goal: str = Field(default="", max_length=500)
     situation: list[Fact] = Field(default_factory=list)
     problems: list[Problem] = Field(default_factory=list)
     objections: list[Objection] = Field(default_factory=list)

@@ -34,6 +34,12 @@ class LanguageTemplates(BaseModel):
     default_contact: str
     default_title: str
     situation: list[SituationTemplate] = Field(min_length=1)
+    # A situation fact per suspected pain: how that part of the work is done today.
+    pain_situation: str = ""
+    # Words that make a pain a clause ("scheduling is manual"), not a noun phrase.
+    clause_verbs: list[str] = Field(default_factory=list)
+    about_clause: str = "{pain}"
+    about_phrase: str = "{pain}"
     problem: str
     implication: str
     need_payoff: str

@@ -48,6 +48,19 @@ def _topic(pain: str) -> str:
     return re.split(r"[,,。.;;]", pain, maxsplit=1)[0].strip() or pain
 
 
+def pain_phrases(pain: str, t: LanguageTemplates) -> dict[str, str]:
+    """`pain`, `pain_topic` and `pain_about` for the templates, so they read naturally whether
+    the rep wrote a clause ("housekeeping scheduling is manual") or a noun phrase."""
+    first = _topic(pain)
+    words = first.split()
+    verbs = {v.lower() for v in t.clause_verbs}
+    cut = next((i for i, w in enumerate(words) if w.lower() in verbs), None)
+    clause = cut is not None and cut > 0
+    topic = " ".join(words[:cut]) if clause else first
+    about = (t.about_clause if clause else t.about_phrase).format(pain=pain)
+    return {"pain": pain, "pain_topic": topic, "pain_about": about}
+
+
 def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
     t: LanguageTemplates = getattr(playbook.prep_templates, form.language)
     values = form.model_dump()
@@ -64,18 +77,28 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
     problems = []
     for i, pain in enumerate(pains, start=1):
         words = [w for w in re.findall(r"\w+", pain) if len(w) > 1][:6]
+        phrases = pain_phrases(pain, t)
+        if t.pain_situation:
+            # How that work is done today: a situation question about the pain's topic finds it.
+            situation.append(
+                {
+                    "id": f"s-p{i}",
+                    "text": t.pain_situation.format(**phrases),
+                    "keywords": words,
+                }
+            )
         problems.append(
             {
                 "id": f"p{i}",
-                "text": t.problem.format(pain=pain),
+                "text": t.problem.format(**phrases),
                 "keywords": words,
                 "implications": [
-                    {"id": f"i{i}", "text": t.implication.format(pain=pain), "keywords": words}
+                    {"id": f"i{i}", "text": t.implication.format(**phrases), "keywords": words}
                 ],
                 "need_payoffs": [
                     {
                         "id": f"n{i}",
-                        "text": t.need_payoff.format(pain=pain),
+                        "text": t.need_payoff.format(**phrases),
                         "priority": ("must", "expected", "optional")[min(i - 1, 2)],
                         "keywords": words,
                     }
@@ -96,6 +119,8 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
         "personality": playbook.prep_templates.personality_by_role[form.decision_role],
         "difficulty": "medium",
         "background": form.recent_news,
+        "offering": form.offering,
+        "call_goal": form.call_goal,
         "situation": situation or [{"id": "s1", "text": t.situation[0].text.format(**values)}],
         "problems": problems,
         "public": [
@@ -114,6 +139,16 @@ def build_persona(form: PrepForm, playbook: Playbook, owner: User) -> Persona:
         raise AppError("the prep form's texts are too long for a practice persona", 422) from exc
 
 
+# The prep sheet's words for the form's choices: (English, Chinese), indexed by `zh`.
+ROLE_LABELS = {
+    "decision_maker": ("Decision maker", "决策人"),
+    "influencer": ("Influencer", "影响者"),
+    "user": ("User", "使用者"),
+    "gatekeeper": ("Gatekeeper", "把关人"),
+}
+BAND_LABELS = {"high": ("high", "高"), "medium": ("medium", "中"), "low": ("low", "低")}
+
+
 def prep_sheet(
     form: PrepForm, t: LanguageTemplates, score: int, band: str, opener: str, questions: list[str]
 ) -> str:
@@ -124,11 +159,11 @@ def prep_sheet(
         ("规模" if zh else "Size", form.company_size),
         ("年营收" if zh else "Annual revenue", form.annual_revenue),
         ("联系人" if zh else "Contact", f"{form.contact_name} {form.contact_title}".strip()),
-        ("决策角色" if zh else "Decision role", form.decision_role),
+        ("决策角色" if zh else "Decision role", ROLE_LABELS[form.decision_role][zh]),
         ("企业近况" if zh else "Recent news", form.recent_news),
         ("业务痛点" if zh else "Suspected pains", "; ".join(form.suspected_pains)),
         ("沟通目标" if zh else "Call goal", form.call_goal),
-        ("优先级评分" if zh else "Priority score", f"{score} ({band})"),
+        ("优先级评分" if zh else "Priority score", f"{score} ({BAND_LABELS[band][zh]})"),
     ]
     lines = [f"# {t.sheet_title}: {form.company}", "", "| | |", "| --- | --- |"]
     lines += [f"| {k} | {v.replace('|', '/')} |" for k, v in rows]
@@ -148,8 +183,7 @@ async def create_prep(
     pain = next((p.strip() for p in form.suspected_pains if p.strip()), form.industry)
     fill = {
         **form.model_dump(),
-        "pain": pain,
-        "pain_topic": _topic(pain),
+        **pain_phrases(pain, t),
         "rep_name": form.rep_name or user.username,
         "rep_company": form.rep_company or ("我们公司" if form.language == "zh" else "our company"),
         "offering": form.offering or ("解决方案" if form.language == "zh" else "solutions"),

@@ -175,3 +175,44 @@ def _as_label(label: TurnLabel, by: str | None) -> TrainerLabel:
         by=by,
         at=label.labelled_at,
     )
+
+
+async def rep_progress(
+    db: AsyncSession, *, user: User, stored_records: Any, recent: int = 20
+) -> dict[str, Any]:
+    """A rep's own figures: scored sessions in time order, SPIN mix, the criteria that lose the
+    most points over the latest `recent` scored sessions, and comments on their sessions.
+    `stored_records(db, session_id)` reads a session's saved scorecard (the needs domain's)."""
+    rows = await roleplay_repository.list_visible(
+        db, user=user, query=SessionQuery(rep=user.username, order="created_at"), limit=10_000
+    )
+    scored = [s for s, _ in rows if s.total_score is not None]
+    spin: Counter[str] = Counter()
+    for rep, coaching in await roleplay_repository.rep_coaching_by_rep(db, user=user):
+        if rep == user.username:
+            spin[(coaching.spin if coaching else None) or "none"] += 1
+    lost: dict[str, dict[str, Any]] = {}
+    for session in scored[-recent:] if recent else []:
+        saved = await stored_records(db, session.id)
+        if saved is None:
+            continue
+        for c in saved[0].criteria:
+            entry = lost.setdefault(c.id, {"id": c.id, "label": c.label, "lost": 0.0, "n": 0})
+            entry["lost"] += max(0.0, c.max_points - c.points)
+            entry["n"] += 1
+    worst = sorted(lost.values(), key=lambda e: -e["lost"])
+    notes: list[dict[str, Any]] = []
+    for session, _ in rows:
+        for comment in await comments(db, session_id=session.id):
+            if comment.author != user.username:
+                notes.append({"session": session, "comment": comment})
+    notes.sort(key=lambda n: n["comment"].created_at, reverse=True)
+    return {
+        "sessions": len(rows),
+        "scores": [(s.created_at, round(s.total_score or 0, 1), s.id) for s in scored],
+        "spin_mix": dict(spin),
+        "lost": [
+            {**e, "average": round(e["lost"] / e["n"], 1)} for e in worst[:5] if e["lost"] > 0
+        ],
+        "comments": notes,
+    }

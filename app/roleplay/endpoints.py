@@ -66,6 +66,7 @@ async def create_session(
         persona_id=body.persona_id,
         scenario=body.scenario,
         engine=settings.llm,
+        difficulty=body.difficulty,
     )
     return session_out(session, user.username, turns=[])
 

@@ -7,11 +7,13 @@ from pydantic import BaseModel, Field
 
 from app.coach.schemas import Coaching, Scenario
 from app.hygiene import VisibleText
+from app.playbook.customer import Difficulty
 
 
 class SessionCreate(BaseModel):
     persona_id: str = Field(min_length=1, max_length=64)
     scenario: Scenario = "discovery"
+    difficulty: Difficulty = "normal"
 
 
 class SessionQuery(BaseModel):

@@ -23,6 +23,7 @@ from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.personas import service as persona_service
+from app.playbook.customer import Difficulty
 from app.playbook.loader import Playbook
 from app.playbook.persona import Persona
 from app.review.models import Comment
@@ -93,6 +94,7 @@ async def create_session(
     persona_id: str,
     scenario: Scenario,
     engine: str,
+    difficulty: Difficulty = "normal",
 ) -> PracticeSession:
     persona = await persona_service.get_persona(db, playbook, persona_id=persona_id, user=user)
     session = PracticeSession(
@@ -104,7 +106,7 @@ async def create_session(
         language=persona.language,
         status="active",
         engine=engine,
-        state=initial_state(persona, playbook.customer).model_dump(mode="json"),
+        state=initial_state(persona, playbook.customer, difficulty).model_dump(mode="json"),
         created_at=utcnow(),
     )
     db.add(session)

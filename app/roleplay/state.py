@@ -57,9 +57,10 @@ The rule set, applied to every rep turn in this order:
        "challenge", "impact", 问题, 影响: `matching.generic_words`) take the persona's order:
        situation the next situation fact; problem the next problem (busy and skeptical
        personas, `problem_needs_warmup`, first need rapport or a situation question, else
-       `deflect` reason `needs_warmup`); implication an implication of a problem already
-       revealed (else `deflect` `no_problem_known`); need-payoff a need-payoff of a problem
-       with a revealed implication (else `deflect` `no_implication_known`); none left:
+       `deflect` reason `needs_warmup`; the call's difficulty, customer.yaml `difficulty`,
+       can waive the warm-up (easy) or ask it of every personality (hard)); implication an
+       implication of a problem already revealed (else `deflect` `no_problem_known`);
+       need-payoff a need-payoff of a problem with a revealed implication (else `deflect` `no_implication_known`); none left:
        `deflect` `nothing_left`;
      - *specific* questions name a topic. The match score of a fact is 3 per persona keyword
        found in the question's words plus 1 per shared term (English content-word stems,
@@ -115,7 +116,13 @@ from pydantic import BaseModel, Field
 
 from app.coach.analyzer import topic_words
 from app.coach.schemas import Coaching, Scenario
-from app.playbook.customer import CustomerRules, Effect, Matching, PersonalityRules
+from app.playbook.customer import (
+    CustomerRules,
+    Difficulty,
+    Effect,
+    Matching,
+    PersonalityRules,
+)
 from app.playbook.persona import Fact, FactKind, Language, Persona, PublicFact
 from app.roleplay.transcript import RevealedFact
 
@@ -182,6 +189,7 @@ class CustomerState(BaseModel):
     last_act: Act | None = None
     # Rep turn seq -> the fact ids the customer said in answer to it (for "as I said").
     answers: dict[str, list[str]] = Field(default_factory=dict)
+    difficulty: Difficulty = "normal"
 
 
 class Decision(BaseModel):
@@ -198,9 +206,20 @@ class Decision(BaseModel):
     objection: str | None = None
 
 
-def initial_state(persona: Persona, rules: CustomerRules) -> CustomerState:
+def initial_state(
+    persona: Persona, rules: CustomerRules, difficulty: Difficulty = "normal"
+) -> CustomerState:
     start = rules.for_personality(persona.personality).start
-    return CustomerState(trust=start.trust, patience=start.patience, max_patience=start.patience)
+    patience = max(1, round(start.patience * rules.difficulty[difficulty].patience))
+    return CustomerState(
+        trust=start.trust, patience=patience, max_patience=patience, difficulty=difficulty
+    )
+
+
+def needs_warmup(state: CustomerState, rules: CustomerRules, personality: PersonalityRules) -> bool:
+    """Whether problems wait for rapport or a situation question, at the call's difficulty."""
+    warmup = rules.difficulty[state.difficulty].warmup
+    return warmup == "always" or (warmup == "personality" and personality.problem_needs_warmup)
 
 
 def problem_known(state: CustomerState, persona: Persona) -> bool:
@@ -550,7 +569,7 @@ def _answer_spin(
                     return _not_yet(kind, state, persona)
     else:
         chosen, _ = _best(pool, topic)
-    if kind == "problem" and pr.problem_needs_warmup and not warm and pool:
+    if kind == "problem" and needs_warmup(state, rules, pr) and not warm and pool:
         return _Move(act="deflect", reason="needs_warmup")
     if chosen is None:
         return _Move(act="deflect", reason=why_not)

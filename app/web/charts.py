@@ -96,3 +96,69 @@ def spin_mix(mix: dict[str, int], *, width: float = 160) -> list[MixSegment]:
         segments.append(MixSegment(spin=lane, x=x, width=w, count=count))
         x += w
     return segments
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    x: float
+    y: float
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class TrendChart:
+    """A score trend with axes: y from 0 to 100 with gridlines, x the sessions in order."""
+
+    width: float
+    height: float
+    left: float
+    bottom: float
+    top: float
+    right: float
+    y_ticks: list[tuple[float, int]]  # (y, value)
+    points: list[TrendPoint]
+    x_labels: list[TrendPoint]  # the first and last session (and the middle one if wide)
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+
+def trend_chart(
+    values: list[tuple[str, float]],
+    *,
+    width: float = 220,
+    height: float = 90,
+    ticks: tuple[int, ...] = (0, 50, 100),
+) -> TrendChart:
+    """Geometry for scores `(label, 0..100)` in time order, with a labelled y axis."""
+    left, right, top, bottom = 30.0, 8.0, 8.0, 18.0
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def y_of(v: float) -> float:
+        return top + plot_h - max(0.0, min(v, 100.0)) / 100.0 * plot_h
+
+    span = max(len(values) - 1, 1)
+    points = [
+        TrendPoint(
+            x=left + (i / span * plot_w if len(values) > 1 else plot_w / 2),
+            y=y_of(v),
+            value=v,
+            label=label,
+        )
+        for i, (label, v) in enumerate(values)
+    ]
+    picks = sorted({0, len(points) - 1} | ({len(points) // 2} if width >= 400 else set()))
+    x_labels = [points[i] for i in picks if 0 <= i < len(points)]
+    return TrendChart(
+        width=width,
+        height=height,
+        left=left,
+        bottom=height - bottom,
+        top=top,
+        right=width - right,
+        y_ticks=[(y_of(t), t) for t in ticks],
+        points=points,
+        x_labels=x_labels,
+    )

@@ -4,8 +4,8 @@
 
 from fastapi import APIRouter
 
-from app.web import auth, personas, practice, review
+from app.web import auth, personas, practice, prep, review
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, practice, review, personas):
+for _module in (auth, practice, prep, review, personas):
     router.include_router(_module.router)

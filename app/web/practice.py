@@ -14,18 +14,21 @@ from app.errors import AppError, Conflict, NotFound
 from app.hygiene import has_visible
 from app.needs import service as needs_service
 from app.personas import service as persona_service
+from app.playbook.customer import DIFFICULTIES
 from app.review import service as review_service
 from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.models import PracticeSession
 from app.roleplay.schemas import SessionQuery
-from app.web import charts, progress
+from app.web import charts, labels, progress
 from app.web.catalogue import Translator
 from app.web.common import SCENARIOS, Field, csrf_refused, not_found, redirect, turn_views
 from app.web.security import PageUser, PageUserBetweenTurns, csrf_ok, is_trainer, ui_language
 from app.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# When the rep last read their trainer's comments (the newest one's time), for "new" marks.
+COMMENTS_SEEN_COOKIE = "salescoach_comments_seen"
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -39,6 +42,11 @@ async def start_page(
         db, user=user, query=SessionQuery(rep=user.username), limit=8
     )
     scenario = request.query_params.get("scenario")
+    notes = (await review_service.rep_progress(db, user=user, stored_records=None, recent=0))[
+        "comments"
+    ]
+    seen = request.cookies.get(COMMENTS_SEEN_COOKIE, "")
+    new_comments = sum(1 for n in notes if n["comment"].created_at.isoformat() > seen)
     return render(
         request,
         "start.html",
@@ -47,6 +55,8 @@ async def start_page(
             "own": own,
             "recent": [s for s, _ in recent],
             "scenario": scenario if scenario in SCENARIOS else "discovery",
+            "difficulties": DIFFICULTIES,
+            "new_comments": new_comments,
         },
         user=user,
     )
@@ -61,9 +71,10 @@ async def start_practice(
     user: PageUser,
     persona_id: Field = "",
     scenario: Field = "discovery",
+    difficulty: Field = "normal",
     csrf_token: Field = "",
 ) -> Response:
-    """Create a session with the chosen persona and scenario, then open the chat."""
+    """Create a session with the chosen persona, scenario and difficulty, then open the chat."""
     if not csrf_ok(request, csrf_token):
         return csrf_refused(request, user)
     try:
@@ -74,6 +85,7 @@ async def start_practice(
             persona_id=persona_id,
             scenario=scenario if scenario in SCENARIOS else "discovery",  # type: ignore[arg-type]
             engine=settings.llm,
+            difficulty=difficulty if difficulty in DIFFICULTIES else "normal",
         )
     except NotFound:
         return not_found(request, user)
@@ -92,7 +104,9 @@ async def own_session(db: SessionDep, user: User, session_id: str) -> PracticeSe
 
 
 @router.get("/practice/{session_id}", response_class=HTMLResponse)
-async def chat_page(request: Request, session_id: str, db: SessionDep, user: PageUser) -> Response:
+async def chat_page(
+    request: Request, session_id: str, db: SessionDep, playbook: PlaybookDep, user: PageUser
+) -> Response:
     """The conversation: transcript, coaching, trackers; the script streams new turns."""
     session = await own_session(db, user, session_id)
     if session is None:
@@ -102,16 +116,21 @@ async def chat_page(request: Request, session_id: str, db: SessionDep, user: Pag
     turns = await roleplay_service.turns_of(db, session_id=session_id)
     coachings = [t.coaching for t in turns if t.speaker == "rep"]
     state = session.state or {}
-    t = Translator(ui_language(request))
+    language = ui_language(request)
+    t = Translator(language)
     script_strings = t.subset(
         "chat.", "coach.", "spin.", "flag.", "opener.", "patience.", "tracker."
     )
+    script_strings.update(labels.flag_labels(playbook, language))
+    persona = roleplay_service.persona_of(session)
     return render(
         request,
         "chat.html",
         {
             "session": session,
-            "persona": roleplay_service.persona_of(session),
+            "persona": persona,
+            "brief": labels.call_brief(playbook, persona, session.scenario, language),
+            "difficulty": state.get("difficulty", "normal"),
             "turns": turn_views(turns),
             "tracker": progress.spin_tracker(coachings),
             "opener": progress.opener_checklist(coachings),
@@ -258,3 +277,40 @@ async def summary_page(
 
 
 PRIORITIES = ("must", "expected", "optional")
+
+
+@router.get("/progress", response_class=HTMLResponse)
+async def progress_page(
+    request: Request, db: SessionDep, playbook: PlaybookDep, user: PageUser
+) -> Response:
+    """The rep's own progress: scores over time, SPIN mix, where points are lost, comments."""
+    data = await review_service.rep_progress(db, user=user, stored_records=needs_service.stored)
+    seen = request.cookies.get(COMMENTS_SEEN_COOKIE, "")
+    language = ui_language(request)
+    scores = data["scores"]
+    response = render(
+        request,
+        "progress.html",
+        {
+            **data,
+            "chart": charts.trend_chart(
+                [(when.strftime("%m-%d"), score) for when, score, _ in scores],
+                width=560,
+                height=200,
+            ),
+            "mix": charts.spin_mix(data["spin_mix"], width=320),
+            "average": round(sum(s for _, s, _ in scores) / len(scores), 1) if scores else None,
+            "seen": seen,
+            "lost_labels": {
+                e["id"]: labels.PlaybookLabels(playbook, language).criterion(e["id"], e["label"])
+                for e in data["lost"]
+            },
+        },
+        user=user,
+    )
+    newest = data["comments"][0]["comment"].created_at.isoformat() if data["comments"] else ""
+    if newest:
+        response.set_cookie(
+            COMMENTS_SEEN_COOKIE, newest, max_age=365 * 86400, httponly=True, samesite="lax"
+        )
+    return response

@@ -264,7 +264,9 @@ async def team_page(request: Request, db: SessionDep, user: PageUser) -> Respons
     rows = [
         {
             **entry,
-            "trend_points": charts.sparkline([float(v) for v in entry["trend"]]),
+            "chart": charts.trend_chart(
+                [(f"#{i}", float(v)) for i, v in enumerate(entry["trend"], 1)]
+            ),
             "mix": charts.spin_mix(entry["spin_mix"]),
         }
         for entry in overview

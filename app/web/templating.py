@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.auth.models import User
 from app.web.catalogue import Translator
+from app.web.labels import PlaybookLabels
 from app.web.security import csrf_token, is_trainer, remember_csrf, ui_language
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -61,6 +62,7 @@ def render(
         "request": request,
         "lang": language,
         "t": Translator(language),
+        "labels": PlaybookLabels(getattr(request.app.state, "playbook", None), language),
         "csrf": csrf_token(request),
         "user": user,
         "trainer": user is not None and is_trainer(user),

@@ -1,5 +1,8 @@
 // The chat page: send a rep turn to the API's SSE route and render the events as they arrive.
 // Protocol: app/roleplay/sse.py (coaching, token*, customer_turn, done | error).
+// The customer "types": a typing bubble shows until the first words, and the reply is revealed
+// at a reading pace (REVEAL_PER_SECOND characters per second, by the conversation's language)
+// however fast the tokens arrive. The newest message stays in view above the composer.
 (function () {
   "use strict";
 
@@ -20,7 +23,12 @@
   var retryButton = document.getElementById("retry");
   var statusLine = document.getElementById("chat-status");
   var endedBox = document.getElementById("chat-ended");
+  var talk = document.getElementById("talk");
+  var finishForm = document.getElementById("finish-form");
   var SPIN_ORDER = ["situation", "problem", "implication", "need_payoff"];
+  var REVEAL_PER_SECOND = root.dataset.language === "zh" ? 18 : 55;
+  var MAX_REVEAL_MS = 6000;  // a long reply speeds up rather than keep the rep waiting
+  var THINKING_MS = 500;     // the typing bubble shows at least this long
   var counted = {};  // rep turn seqs already in the SPIN tracker (a retry repeats its coaching)
   var busy = false;
   var lastText = null;
@@ -53,18 +61,109 @@
     return node;
   }
 
+  // Follow the newest message unless the rep has scrolled up to read (then leave them there).
+  var follow = true;
+
+  function nearBottom() {
+    return talk.scrollHeight - talk.scrollTop - talk.clientHeight < 40;
+  }
+
+  function scrollToNewest() {
+    talk.scrollTop = talk.scrollHeight;
+  }
+
+  function keepInView() {
+    if (follow) scrollToNewest();
+  }
+
+  talk.addEventListener("scroll", function () { follow = nearBottom(); }, { passive: true });
+
   function turnItem(speaker, text) {
-    var li = el("li", { "class": "turn turn-" + speaker });
+    var li = el("li", { "class": "turn turn-" + speaker, "data-testid": "turn", "data-speaker": speaker });
     var bubble = el("div", { "class": "bubble" }, [
       el("span", { "class": "speaker", text: speaker === "rep" ? t("chat.you") : personaName }),
       el("p", { "class": "text", lang: convLang, text: text })
     ]);
     li.appendChild(bubble);
-    transcript.appendChild(li);
+    var typing = transcript.querySelector(".typing");
+    transcript.insertBefore(li, typing && speaker === "customer" ? typing : null);
     var hint = document.getElementById("empty-hint");
     if (hint) hint.remove();
     return li;
   }
+
+  function showTyping() {
+    if (transcript.querySelector(".typing")) return;
+    var li = el("li", { "class": "typing", "aria-hidden": "true" }, [
+      el("span", { "class": "bubble" }, [
+        el("span", { "class": "speaker", text: t("chat.typing.bubble", { name: personaName }) }),
+        el("span", { "class": "dots" }, [el("span"), el("span"), el("span")])
+      ])
+    ]);
+    transcript.appendChild(li);
+    keepInView();
+  }
+
+  function hideTyping() {
+    var li = transcript.querySelector(".typing");
+    if (li) li.remove();
+  }
+
+  // Reveals the customer's words at a reading pace; `target` grows as tokens arrive.
+  function Reveal(li, startAfter) {
+    this.li = li;
+    this.node = li.querySelector(".text");
+    this.target = "";
+    this.shown = 0;
+    this.startAt = startAfter;
+    this.last = null;
+    this.complete = false;
+    this.waiters = [];
+    this.frame = null;
+  }
+  Reveal.prototype.add = function (text, complete) {
+    if (complete) this.target = text; else this.target += text;
+    this.complete = this.complete || !!complete;
+    if (!this.frame) this.frame = requestAnimationFrame(this.step.bind(this));
+  };
+  Reveal.prototype.step = function (now) {
+    this.frame = null;
+    if (now < this.startAt) {
+      this.frame = requestAnimationFrame(this.step.bind(this));
+      return;
+    }
+    if (this.last === null) {
+      this.last = now;
+      hideTyping();
+      this.li.hidden = false;
+    }
+    var rate = Math.max(REVEAL_PER_SECOND, this.target.length * 1000 / MAX_REVEAL_MS);
+    var due = Math.floor((now - this.last) * rate / 1000);
+    if (due > 0 || this.shown === 0) {
+      this.shown = Math.min(this.target.length, this.shown + Math.max(due, 1));
+      this.last = now;
+      this.node.textContent = this.target.slice(0, this.shown);
+      keepInView();
+    }
+    if (this.shown < this.target.length) {
+      this.frame = requestAnimationFrame(this.step.bind(this));
+    } else if (this.complete) {
+      this.li.querySelector(".bubble").classList.remove("streaming");
+      this.waiters.forEach(function (resolve) { resolve(); });
+      this.waiters = [];
+    }
+  };
+  Reveal.prototype.done = function () {
+    var self = this;
+    if (self.complete && self.shown >= self.target.length) return Promise.resolve();
+    return new Promise(function (resolve) { self.waiters.push(resolve); });
+  };
+  Reveal.prototype.cancel = function () {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = null;
+    this.waiters.forEach(function (resolve) { resolve(); });
+    this.waiters = [];
+  };
 
   function numberTurn(li, seq) {
     li.id = "turn-" + seq;
@@ -78,7 +177,7 @@
 
   function flagLabel(flag) {
     var key = "flag." + flag;
-    return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : flag.replace(/_/g, " ");
+    return Object.prototype.hasOwnProperty.call(strings, key) ? strings[key] : t("flag.other");
   }
 
   function coachingBlock(c) {
@@ -160,7 +259,7 @@
 
   function setBusy(value) {
     busy = value;
-    sendButton.disabled = value;
+    sendButton.disabled = value || root.dataset.status !== "active";
     retryButton.disabled = value;
     transcript.setAttribute("aria-busy", value ? "true" : "false");
     sendButton.textContent = value ? t("chat.sending") : t("chat.send");
@@ -168,8 +267,13 @@
 
   function endConversation() {
     root.dataset.status = "ended";
+    textarea.disabled = true;
+    sendButton.disabled = true;
     form.hidden = true;
+    if (finishForm) finishForm.hidden = true;
+    retryButton.hidden = true;
     endedBox.hidden = false;
+    scrollToNewest();
   }
 
   function parseEvent(block) {
@@ -187,13 +291,29 @@
     hideError();
     setBusy(true);
     lastText = text;
-    if (!pendingRep) {
-      pendingRep = turnItem("rep", text);
-      pendingRep.scrollIntoView({ block: "nearest" });
-    }
+    if (!pendingRep) pendingRep = turnItem("rep", text);
+    var brief = document.querySelector(".brief");
+    if (brief) brief.open = false;  // the conversation needs the room now
+    follow = true;
+    scrollToNewest();
     var customer = null;
+    var reveal = null;
     var finished = false;
+    var sentAt = performance.now();
+    showTyping();
     statusLine.textContent = t("chat.typing", { name: personaName });
+    function startCustomer() {
+      if (customer) return;
+      customer = turnItem("customer", "");
+      customer.hidden = true;  // shown by the reveal, when the typing bubble goes
+      customer.querySelector(".bubble").classList.add("streaming");
+      reveal = new Reveal(customer, sentAt + THINKING_MS);
+    }
+    function dropCustomer() {
+      if (reveal) reveal.cancel();
+      if (customer) customer.remove();
+      hideTyping();
+    }
     try {
       var response = await fetch("/api/v1/sessions/" + encodeURIComponent(sessionId) + "/turns", {
         method: "POST",
@@ -204,6 +324,7 @@
       if (!response.ok || !response.body) {
         var body = {};
         try { body = await response.json(); } catch (ignored) { body = {}; }
+        hideTyping();
         showError(body.detail || response.statusText, response.status >= 500);
         if (response.status === 409) endConversation();
         return;
@@ -229,42 +350,46 @@
               updateTracker(event.data);
               updateOpener(event.data.opener);
             }
+            keepInView();
           } else if (event.name === "token") {
-            if (!customer) {
-              customer = turnItem("customer", "");
-              customer.querySelector(".bubble").classList.add("streaming");
-            }
-            customer.querySelector(".text").textContent += event.data.text;
-            customer.scrollIntoView({ block: "nearest" });
+            startCustomer();
+            reveal.add(event.data.text, false);
           } else if (event.name === "customer_turn") {
-            if (!customer) customer = turnItem("customer", "");
-            customer.querySelector(".bubble").classList.remove("streaming");
-            customer.querySelector(".text").textContent = event.data.text;
+            startCustomer();
             numberTurn(customer, event.data.seq);
+            reveal.add(event.data.text, true);
           } else if (event.name === "done") {
             finished = true;
             pendingRep = null;
+            if (reveal) await reveal.done();
+            hideTyping();
             updatePatience(event.data.patience);
             statusLine.textContent = t("chat.answered", { name: personaName });
             if (event.data.status === "ended") endConversation();
           } else if (event.name === "error") {
             finished = true;
-            if (customer) customer.remove();
+            dropCustomer();
             showError(event.data.detail, event.data.status_code !== 409);
             if (event.data.status_code === 409) endConversation();
           }
         }
       }
       if (!finished) {
-        if (customer) customer.remove();
+        dropCustomer();
         showError(null, true);
       }
     } catch (err) {
-      if (customer) customer.remove();
+      dropCustomer();
       showError(null, true);
     } finally {
       setBusy(false);
+      if (root.dataset.status === "active") textarea.focus({ preventScroll: true });
     }
+  }
+
+  if (!form) {  // an ended call has no composer
+    scrollToNewest();
+    return;
   }
 
   form.addEventListener("submit", function (event) {
@@ -291,5 +416,6 @@
     if (lastText) send(lastText);
   });
 
-  if (root.dataset.status === "active") textarea.focus();
+  scrollToNewest();
+  if (root.dataset.status === "active") textarea.focus({ preventScroll: true });
 })();
