@@ -12,6 +12,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from sqlalchemy import inspect, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from app.config import Settings, generate_password, get_settings
 from app.db import create_engine, create_sessionmaker
 
@@ -25,10 +28,36 @@ Command = Callable[[argparse.Namespace, Settings], int]
 T = TypeVar("T")
 
 
+class NoDatabase(Exception):
+    """The database is not there (or has no tables); the message is one line."""
+
+
+def require_database(settings: Settings) -> None:
+    """Refuse, creating nothing, when SQLite's file does not exist (connecting would create it)."""
+    url = make_url(settings.async_database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(url.database).exists():
+            raise NoDatabase(
+                f"no database at {url.database}; run `salescoach db upgrade` (or `make run`) "
+                "first, or set SALESCOACH_DATABASE_URL"
+            )
+
+
+async def _check_schema(engine: AsyncEngine) -> None:
+    # A server that does not answer propagates: main() names it in one line.
+    async with engine.connect() as conn:
+        has_users = await conn.run_sync(lambda c: inspect(c).has_table("users"))
+    if not has_users:
+        raise NoDatabase("the database has no tables; run `salescoach db upgrade` first")
+
+
 def _run_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    require_database(settings)
+
     async def _main() -> T:
         engine = create_engine(settings.async_database_url)
         try:
+            await _check_schema(engine)
             async with create_sessionmaker(engine)() as db:
                 result = await work(db)
                 await db.commit()
@@ -222,8 +251,19 @@ def cmd_practice(args: argparse.Namespace, settings: Settings) -> int:
     from app.playbook.loader import load_playbook
     from app.roleplay.terminal import run
 
+    require_database(settings)
+
+    async def check() -> None:
+        engine = create_engine(settings.async_database_url)
+        try:
+            await _check_schema(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(check())
     try:
-        return run(settings, load_playbook(settings.playbook_dir), args.persona, args.scenario)
+        playbook = load_playbook(settings.playbook_dir)
+        return run(settings, playbook, args.persona, args.scenario, args.user)
     except (PlaybookError, ChatModelConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -231,10 +271,16 @@ def cmd_practice(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from app.needs import service as needs_service
+    from app.playbook.errors import PlaybookError
     from app.playbook.loader import load_playbook
     from app.roleplay.models import PracticeSession
 
-    playbook = load_playbook(settings.playbook_dir)
+    require_database(settings)
+    try:
+        playbook = load_playbook(settings.playbook_dir)
+    except PlaybookError as exc:
+        print(f"error: {exc} (set SALESCOACH_PLAYBOOK_DIR)", file=sys.stderr)
+        return 1
 
     async def work(db: object) -> str | None:
         from sqlalchemy.ext.asyncio import AsyncSession
@@ -376,6 +422,7 @@ def parser() -> argparse.ArgumentParser:
     practice = sub.add_parser("practice", help="role-play in the terminal")
     practice.add_argument("--persona", required=True)
     practice.add_argument("--scenario", choices=["cold_call", "discovery"], default="discovery")
+    practice.add_argument("--user", help="who practises (default: the only rep)")
     practice.set_defaults(func=cmd_practice)
 
     export = sub.add_parser("export", help="print a session's transcript and records")
@@ -434,6 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     try:
         return func(args, settings)
+    except NoDatabase as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if not unavailable(exc):
             raise

@@ -29,8 +29,8 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
 class _Open(BaseModel):
-    # Unknown fields are kept, not rejected (CONTRACT.md).
-    model_config = ConfigDict(extra="allow")
+    # Unknown fields are kept, not rejected (CONTRACT.md); `company_size: 10` is the text "10".
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
 
 
 class Fact(_Open):
@@ -76,6 +76,8 @@ CARD_FIELDS = (
     "personality",
     "difficulty",
     "background",
+    "offering",
+    "call_goal",
 )
 
 
@@ -95,8 +97,9 @@ class Persona(_Open):
     # The call brief: what the rep sells and the call's goal (prep personas fill both).
     offering: str = Field(default="", max_length=300)
     call_goal: str = Field(default="", max_length=500)
-    situation: list[Fact] = Field(default_factory=list)
-    problems: list[Problem] = Field(default_factory=list)
+    # A rep cannot play a persona with nothing to discover (CONTRACT.md).
+    situation: list[Fact] = Field(min_length=1)
+    problems: list[Problem] = Field(min_length=1)
     objections: list[Objection] = Field(default_factory=list)
     public: list[PublicFact] = Field(default_factory=list)
 

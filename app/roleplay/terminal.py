@@ -1,7 +1,10 @@
 """`salescoach practice`: the same role-play in the terminal, coaching printed under each turn.
 
-The conversation is kept in memory; `/finish` (or end of input) prints the scorecard and the
-needs record. The engine is the one the server would use (scripted offline, else the LLM).
+The session is stored like one started in the browser (same service, same turn lock, same
+records), for a user of the database: `--user NAME`, else the only rep. Its id is printed at
+the start and the end, so `salescoach export ID` and the review pages show it. `/finish` (or
+the end of input) saves and prints the scorecard and the needs record; the engine is the one
+the server would use (scripted offline, else the LLM).
 """
 
 from __future__ import annotations
@@ -10,24 +13,55 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from app.coach import analyzer as coach
-from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario
+from langchain_core.language_models.chat_models import BaseChatModel
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.auth.models import User
+from app.coach.schemas import Coaching, Scenario
 from app.config import Settings
 from app.errors import AppError
 from app.playbook.loader import Playbook
-from app.roleplay.engine import CustomerEngine, ReplyContext
-from app.roleplay.state import decide, initial_state
-from app.roleplay.transcript import TranscriptTurn
+from app.roleplay.engine import CustomerEngine
 
 LABELS = {
-    "zh": {"you": "你", "coach": "教练", "ended": "客户结束了通话。", "score": "总分"},
+    "zh": {
+        "you": "你",
+        "coach": "教练",
+        "ended": "客户结束了通话。",
+        "score": "总分",
+        "session": "会话",
+        "export": "导出",
+        "finish": "输入 /finish 结束",
+    },
     "en": {
         "you": "you",
         "coach": "coach",
         "ended": "The customer ended the call.",
         "score": "Total",
+        "session": "session",
+        "export": "export",
+        "finish": "/finish to end",
     },
 }
+RECORD_LABELS = {
+    "zh": {
+        "situation": "背景",
+        "problems": "难点",
+        "implications": "暗示",
+        "need_payoffs": "需求-效益",
+    },
+    "en": {
+        "situation": "situation",
+        "problems": "problem",
+        "implications": "implication",
+        "need_payoffs": "need-payoff",
+    },
+}
+
+
+class PracticeError(Exception):
+    """Something the rep can fix (a name, a persona); the message is one line."""
 
 
 def describe(coaching: Coaching) -> str:
@@ -45,24 +79,59 @@ def describe(coaching: Coaching) -> str:
     return " | ".join(parts) + (f"\n  → {coaching.tip}" if coaching.tip else "")
 
 
+async def practising_user(db: AsyncSession, name: str | None) -> User:
+    """The user named, else the only rep."""
+    if name:
+        found = (await db.execute(select(User).where(User.username == name))).scalar_one_or_none()
+        if found is None:
+            raise PracticeError(f"no user {name!r}; create one with `salescoach user add`")
+        return found
+    reps = list((await db.execute(select(User).where(User.role == "rep"))).scalars())
+    if len(reps) != 1:
+        names = ", ".join(sorted(r.username for r in reps)) or "none"
+        raise PracticeError(f"say who practises with --user NAME (reps: {names})")
+    return reps[0]
+
+
 async def practice(
+    maker: async_sessionmaker[AsyncSession],
+    db_engine: AsyncEngine,
     playbook: Playbook,
     engine: CustomerEngine,
+    chat_model: BaseChatModel | None,
+    *,
     persona_id: str,
     scenario: Scenario,
+    user_name: str | None,
+    engine_name: str,
     read: Callable[[str], str] = input,
     out: TextIO = sys.stdout,
-) -> list[TranscriptTurn]:
-    from app.needs.extract import build_needs_record
-    from app.needs.scorecard import score_session
+) -> str:
+    """Run the conversation, store it, print the records; returns the session id."""
+    from app.needs import service as needs_service
+    from app.roleplay import service as roleplay_service
 
-    persona = playbook.personas[persona_id]
+    async with maker() as db:
+        user = await practising_user(db, user_name)
+        try:
+            session = await roleplay_service.create_session(
+                db,
+                playbook,
+                user=user,
+                persona_id=persona_id,
+                scenario=scenario,
+                engine=engine_name,
+            )
+        except AppError as exc:
+            known = ", ".join(playbook.personas)
+            raise PracticeError(f"no persona {persona_id!r}; try: {known}") from exc
+        await db.commit()
+        persona = roleplay_service.persona_of(session)
     labels = LABELS[persona.language]
-    state = initial_state(persona, playbook.customer)
-    turns: list[TranscriptTurn] = []
     print(f"{persona.name}, {persona.title} @ {persona.company} ({persona.industry})", file=out)
-    print("/finish to end\n", file=out)
-    while not state.ended:
+    print(f"{labels['session']}: {session.id}  ·  {labels['finish']}\n", file=out)
+    ended = False
+    while not ended:
         try:
             text = read(f"{labels['you']}> ").strip()
         except EOFError:
@@ -71,79 +140,77 @@ async def practice(
             break
         if not text:
             continue
-        coaching = coach.read(
-            text,
-            playbook.coach,
-            CoachContext.of(
-                scenario, [EarlierTurn.model_validate(t, from_attributes=True) for t in turns]
-            ),
-            language=persona.language,
-        )
-        print(f"  [{labels['coach']}] {describe(coaching)}", file=out)
-        decision = decide(state, persona, coaching, scenario, playbook.customer, seq=len(turns) + 1)
-        ctx = ReplyContext(
-            persona=persona,
-            scenario=scenario,
-            language=persona.language,
-            decision=decision,
-            history=list(turns),
-            rep_text=text,
-            rules=playbook.customer,
-            session_id="terminal",
-        )
-        turns.append(
-            TranscriptTurn(seq=len(turns) + 1, speaker="rep", text=text, coaching=coaching)
-        )
-        print(f"{persona.name}> ", end="", file=out, flush=True)
-        parts = []
         try:
-            async for delta in engine.stream(ctx):
-                parts.append(delta)
-                print(delta, end="", file=out, flush=True)
+            async for event in roleplay_service.run_turn(
+                maker, playbook, engine, user=user, session_id=session.id, text=text
+            ):
+                if event.event == "coaching":
+                    reading = Coaching.model_validate(event.data)
+                    print(f"  [{labels['coach']}] {describe(reading)}", file=out)
+                    print(f"{persona.name}> ", end="", file=out, flush=True)
+                elif event.event == "token":
+                    print(event.data["text"], end="", file=out, flush=True)
+                elif event.event == "done":
+                    ended = event.data.get("status") == "ended"
         except AppError as exc:
             print(f"\n  ! {exc.detail}", file=out)
-            turns.pop()
             continue
         print("\n", file=out)
-        turns.append(
-            TranscriptTurn(
-                seq=len(turns) + 1,
-                speaker="customer",
-                text="".join(parts).strip(),
-                revealed=decision.facts,
-                act=decision.act,
-            )
-        )
-        state = decision.state
-    if state.ended:
+    if ended:
         print(labels["ended"], file=out)
-    card = score_session(
-        persona, scenario, turns, playbook.scoring, persona.language, rules=playbook.needs
-    )
-    record = build_needs_record(
-        "terminal", persona, scenario, turns, playbook.needs, persona.language
-    )
-    print(f"\n{labels['score']}: {card.total} ({card.band})", file=out)
+    async with maker() as db:
+        stored = await db.get(type(session), session.id)
+        assert stored is not None
+        card, record = await needs_service.finish_between_turns(
+            db, db_engine, playbook, stored, chat_model
+        )
+    print(f"\n{labels['score']}: {card.total} ({card.band_label or card.band})", file=out)
     for c in card.criteria:
         print(f"  {c.label}: {c.points:g}/{c.max_points:g}  {c.comment}", file=out)
+    names = RECORD_LABELS[persona.language]
     for field in ("situation", "problems", "implications", "need_payoffs"):
         for item in getattr(record, field):
-            print(f"  [{field}] {item.text} (#{item.turn_seq})", file=out)
-    return turns
+            print(f"  [{names[field]}] {item.text} (#{item.turn_seq})", file=out)
+    print(f"\n{labels['session']}: {session.id}", file=out)
+    print(f"{labels['export']}: salescoach export {session.id} --format markdown", file=out)
+    return session.id
 
 
-def run(settings: Settings, playbook: Playbook, persona_id: str, scenario: Scenario) -> int:
+def run(
+    settings: Settings,
+    playbook: Playbook,
+    persona_id: str,
+    scenario: Scenario,
+    user_name: str | None,
+) -> int:
     import asyncio
 
+    from app.db import create_engine, create_sessionmaker
     from app.llm.models import build_chat_model
     from app.main import customer_engine
 
-    if persona_id not in playbook.personas:
-        print(
-            f"error: no persona {persona_id!r}; try: {', '.join(playbook.personas)}",
-            file=sys.stderr,
-        )
+    chat_model = build_chat_model(settings)
+
+    async def _main() -> None:
+        db_engine = create_engine(settings.async_database_url)
+        try:
+            await practice(
+                create_sessionmaker(db_engine),
+                db_engine,
+                playbook,
+                customer_engine(settings, chat_model),
+                chat_model,
+                persona_id=persona_id,
+                scenario=scenario,
+                user_name=user_name,
+                engine_name=settings.llm,
+            )
+        finally:
+            await db_engine.dispose()
+
+    try:
+        asyncio.run(_main())
+    except PracticeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
-    engine = customer_engine(settings, build_chat_model(settings))
-    asyncio.run(practice(playbook, engine, persona_id, scenario))
     return 0

@@ -18,7 +18,7 @@ from app.web.catalogue import Translator, UiLanguage
 
 @dataclass(frozen=True)
 class PlaybookLabels:
-    """`labels.flag("too_long")` and friends, bound into every page as `labels`."""
+    """`playbook_labels.flag("too_long")` and friends, bound into every page."""
 
     playbook: Playbook | None
     language: UiLanguage

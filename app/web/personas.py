@@ -79,17 +79,25 @@ PERSONA_MAX_CHARS = 50_000
 
 
 def parse_persona_source(source: str, t: Translator) -> tuple[Any, list[str]]:
-    """The pasted text as data (JSON first, then YAML), or the errors to show."""
+    """The pasted text as data (JSON first, then YAML), or the errors to show; a syntax error
+    names its line and column."""
     try:
         return json.loads(source), []
     except (ValueError, RecursionError):
         pass
     try:
         data = yaml.safe_load(source)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or t("personas.parse_error.unknown")
+        if mark is None:
+            return None, [t("personas.parse_error", problem=problem)]
+        where = t("personas.parse_error.at", line=mark.line + 1, column=mark.column + 1)
+        return None, [f"{where}: {t('personas.parse_error', problem=problem)}"]
     except yaml.YAMLError as exc:
         return None, [t("personas.parse_error", problem=str(exc).splitlines()[0])]
     except RecursionError:
-        return None, [t("personas.parse_error", problem="nested too deeply")]
+        return None, [t("personas.parse_error", problem=t("personas.parse_error.deep"))]
     if not isinstance(data, dict):
         return None, [t("personas.not_object")]
     # YAML aliases can expand a small paste into a huge persona that every rep would download.
@@ -99,15 +107,19 @@ def parse_persona_source(source: str, t: Translator) -> tuple[Any, list[str]]:
     return data, []
 
 
-def persona_errors(detail: Any) -> list[str]:
-    """A persona validation error (the API's 422 detail) as one line per field."""
-    if isinstance(detail, list):
-        return [
-            f"{'.'.join(str(p) for p in e.get('loc', [])) or 'persona'}: {e.get('msg', '')}"
-            for e in detail
-            if isinstance(e, dict)
-        ]
-    return [str(detail)]
+def persona_errors(detail: Any, t: Translator) -> list[str]:
+    """A persona validation error (the API's 422 detail) as one line per field; an empty
+    `situation` or `problems` list says what a persona needs."""
+    if not isinstance(detail, list):
+        return [str(detail)]
+    lines = []
+    for e in detail:
+        if not isinstance(e, dict):
+            continue
+        path = ".".join(str(p) for p in e.get("loc", [])) or "persona"
+        known = f"personas.error.{path}.{e.get('type', '')}"
+        lines.append(f"{path}: {t(known) if t.has(known) else e.get('msg', '')}")
+    return lines
 
 
 @router.post("/review/personas", response_class=HTMLResponse)
@@ -138,7 +150,7 @@ async def create_persona(
                 persona = persona_service.validate(data)
                 await persona_service.create_persona(db, playbook, persona=persona, user=user)
         except AppError as exc:
-            errors = persona_errors(exc.detail)
+            errors = persona_errors(exc.detail, t)
     if errors or persona is None:
         # 200, not 422: the browser would log a failed document load for a page that worked.
         return await _personas_view(

@@ -62,7 +62,7 @@ def render(
         "request": request,
         "lang": language,
         "t": Translator(language),
-        "labels": PlaybookLabels(getattr(request.app.state, "playbook", None), language),
+        "playbook_labels": PlaybookLabels(getattr(request.app.state, "playbook", None), language),
         "csrf": csrf_token(request),
         "user": user,
         "trainer": user is not None and is_trainer(user),

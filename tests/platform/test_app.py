@@ -84,6 +84,8 @@ async def test_role_guards(
         "title": "T",
         "company": "C",
         "industry": "I",
+        "situation": [{"id": "s1", "text": "We have one site."}],
+        "problems": [{"id": "p1", "text": "It is slow."}],
     }
     r = await client.post("/api/v1/personas", json=persona, headers=rep.headers)
     assert r.status_code == 403

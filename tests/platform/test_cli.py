@@ -92,3 +92,38 @@ def test_serve_runs_uvicorn_on_uvloop_and_httptools(
     assert served["app"] == "app.main:create_app" and served["port"] == 8123
     assert served["loop"] == "uvloop" and served["http"] == "httptools"
     assert "created rep account" in capsys.readouterr().out
+
+
+def test_export_without_a_database_says_so_in_one_line_and_creates_nothing(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run(["export", "no-such-session"], env)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "no database" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "cli.db").exists()
+    practice = run(["practice", "--persona", "karen-education"], env)
+    assert practice.returncode == 1 and "no database" in practice.stderr
+    assert not (tmp_path / "cli.db").exists()
+
+
+def test_terminal_practice_stores_a_session_that_export_prints(env: dict[str, str]) -> None:
+    assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["user", "add", "rita", "--role", "rep"], env).returncode == 0
+    talk = "Hi Karen, how has the school year started?\nHow do you track the laptops today?\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "app.cli", "practice", "--persona", "karen-education"],
+        env=env,
+        input=talk + "/finish\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "needs_work" not in result.stdout
+    session_id = result.stdout.rsplit("salescoach export ", 1)[1].split()[0]
+    exported = run(["export", session_id, "--format", "markdown"], env)
+    assert exported.returncode == 0, exported.stderr
+    assert "How do you track the laptops today?" in exported.stdout
+    unknown = run(["practice", "--persona", "karen-education", "--user", "nobody"], env)
+    assert unknown.returncode == 1 and "nobody" in unknown.stderr

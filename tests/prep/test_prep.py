@@ -87,3 +87,48 @@ async def test_long_prep_texts_are_422_not_500(client: httpx.AsyncClient, rep: A
     for extra in ({"suspected_pains": ["x" * 980]}, {"recent_news": "n" * 1000}):
         r = await client.post("/api/v1/prep", json={**FORM, **extra}, headers=rep.headers)
         assert r.status_code == 422 and "detail" in r.json()
+
+
+async def test_prep_texts_read_naturally_for_a_clause_or_a_noun_phrase(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    form = {**FORM, "suspected_pains": ["housekeeping scheduling is manual"]}
+    body = (await client.post("/api/v1/prep", json=form, headers=rep.headers)).json()
+    assert "tell us that housekeeping scheduling is manual," in body["opener"]
+    assert "How does your team handle housekeeping scheduling today?" in body["questions"]
+    assert not any("is manual today" in q for q in body["questions"])
+    noun = (await client.post("/api/v1/prep", json=FORM, headers=rep.headers)).json()
+    assert "tell us about late deliveries to restaurants," in noun["opener"]
+
+
+async def test_prep_persona_answers_about_a_pain_from_the_reps_words(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    form = {**FORM, "language": "zh", "suspected_pains": ["冷链温度记录靠人工抄写"]}
+    body = (await client.post("/api/v1/prep", json=form, headers=rep.headers)).json()
+    card = (await client.get(f"/api/v1/personas/{body['persona_id']}", headers=rep.headers)).json()
+    assert card["offering"] == FORM["offering"] and card["call_goal"] == FORM["call_goal"]
+    session = (
+        await client.post(
+            "/api/v1/sessions",
+            json={"persona_id": body["persona_id"], "scenario": "discovery"},
+            headers=rep.headers,
+        )
+    ).json()
+    turn = "/api/v1/sessions/" + session["id"] + "/turns"
+    await client.post(turn, json={"text": "您好,最近忙吗?"}, headers=rep.headers)
+    answer = await client.post(
+        turn, json={"text": "现在冷链的温度记录是怎么做的?"}, headers=rep.headers
+    )
+    said = answer.json()["customer_turn"]["text"]
+    assert "温度记录" in said and "规模" not in said
+
+
+async def test_dimension_labels_follow_the_requested_language(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    zh = {**rep.headers, "Accept-Language": "zh-CN,zh;q=0.9"}
+    dims = (await client.get("/api/v1/prep/priority-dimensions", headers=zh)).json()
+    assert dims[0]["label"] == "行业匹配度"
+    query = "/api/v1/prep/priority-dimensions?language=en"
+    assert (await client.get(query, headers=zh)).json()[0]["label"] == "Industry fit"

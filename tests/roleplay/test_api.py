@@ -274,3 +274,27 @@ async def test_a_how_much_implication_question_gets_the_figure(
     assert r.json()["rep_turn"]["coaching"]["question"] == "closed"
     record = (await client.get(f"/api/v1/sessions/{sid}/needs-record", headers=rep.headers)).json()
     assert [i["turn_seq"] for i in record["implications"]] == [r.json()["customer_turn"]["seq"]]
+
+
+async def test_a_persona_needs_a_situation_fact_and_a_problem_and_takes_numbers_as_text(
+    client: httpx.AsyncClient, trainer: Account
+) -> None:
+    persona = {
+        "id": "numbers-persona",
+        "language": "en",
+        "name": "Nia",
+        "title": "COO",
+        "company": "Numbers Ltd",
+        "industry": "logistics",
+        "company_size": 10,
+        "annual_revenue": 5000000,
+    }
+    r = await client.post("/api/v1/personas", json=persona, headers=trainer.headers)
+    assert r.status_code == 422
+    missing = {tuple(e["loc"]) for e in r.json()["detail"]}
+    assert missing == {("situation",), ("problems",)}
+    persona["situation"] = [{"id": "s1", "text": "We run 40 trucks."}]
+    persona["problems"] = [{"id": "p1", "text": "Routes are planned by hand."}]
+    r = await client.post("/api/v1/personas", json=persona, headers=trainer.headers)
+    assert r.status_code == 201, r.text
+    assert r.json()["company_size"] == "10"

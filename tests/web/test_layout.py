@@ -235,3 +235,58 @@ async def newest_turn_is_in_view_or_ended(page: object) -> None:
     box, bar = await turn.bounding_box(), await ended.bounding_box()
     assert box is not None and bar is not None
     assert box["y"] >= 0 and box["y"] + box["height"] <= bar["y"] + 1, (box, bar)
+
+
+@pytest.mark.parametrize(("language", "size"), [("en", "desktop"), ("zh", "phone")])
+async def test_the_prep_form_leads_to_a_practice_session(
+    browser: object,  # noqa: F811
+    live_server: LiveServer,  # noqa: F811
+    language: str,
+    size: str,
+) -> None:
+    errors = PageErrors()
+    tag = f"{language}-{size}"
+    page = await new_page(browser, errors, locale=LOCALES[language], viewport=SIZES[size])
+    await sign_in(page, live_server, REP)
+    await page.get_by_test_id("prep-link").click()
+    form = page.get_by_test_id("prep-form")
+    await form.wait_for()
+    en = language == "en"
+    await form.locator('input[name="company"]').fill("Harbor Hotels" if en else "海港酒店集团")
+    # A missing industry comes back as an error with what was typed kept.
+    await form.locator('input[name="suspected_pains"]').first.fill(
+        "housekeeping scheduling is manual" if en else "客房排班全靠手工"
+    )
+    await page.get_by_test_id("prep-submit").click()
+    await page.get_by_test_id("prep-errors").wait_for()
+    assert await form.locator('input[name="company"]').input_value() != ""
+    await check_page(page, f"prep-errors-{tag}")
+    await form.locator('input[name="industry"]').fill("hospitality" if en else "酒店")
+    await form.locator('select[name="language"]').select_option(language)
+    await form.locator('input[name="offering"]').fill(
+        "a staff scheduling app" if en else "智能排班系统"
+    )
+    await form.locator('input[name="call_goal"]').fill(
+        "book a 30-minute discovery meeting" if en else "约一次30分钟的需求沟通"
+    )
+    for dimension, points in (("industry", 18), ("pain_urgency", 22), ("decision_chain", 15)):
+        await form.locator(f'input[name="priority.{dimension}"]').fill(str(points))
+    await page.get_by_test_id("prep-submit").click()
+    opener = page.get_by_test_id("prep-opener")
+    await opener.wait_for()
+    assert "55" in await page.get_by_test_id("prep-score").inner_text()
+    if en:
+        # The rep's clause reads as a clause, and its topic as a noun.
+        assert "tell us that housekeeping scheduling is manual" in await opener.inner_text()
+        questions = await page.get_by_test_id("prep-questions").inner_text()
+        assert "handle housekeeping scheduling today?" in questions
+    assert await page.locator("li", has_text="?").count() >= 3 or not en
+    await check_page(page, f"prep-result-{tag}")
+    await page.get_by_test_id("practise-now").click()
+    await page.wait_for_url(f"{live_server.url}/practice/*")
+    brief = page.get_by_test_id("call-brief")
+    assert ("a staff scheduling app" if en else "智能排班系统") in await brief.inner_text()
+    assert ("book a 30-minute discovery meeting" if en else "30分钟") in await brief.inner_text()
+    assert await page.get_by_test_id("composer").is_visible()
+    await check_page(page, f"chat-prep-{tag}", full_page=False)
+    assert errors.messages == []

@@ -332,13 +332,26 @@ async def test_persona_from_yaml_is_created_and_errors_are_shown_inline(
     assert "Bad Id" in r.text  # the text is kept in the form
 
     not_yaml = await client.post(
-        "/review/personas", data={"source": "id: [unclosed", "csrf_token": form_token(client)}
+        "/review/personas",
+        data={"source": "id: x\nname: Sam\nsituation: [unclosed", "csrf_token": form_token(client)},
     )
     assert not_yaml.status_code == 200 and 'data-testid="persona-errors"' in not_yaml.text
+    assert "Line 3, column" in not_yaml.text  # where the flow sequence broke
 
     good = (
         "id: nina-hotels\nlanguage: en\nname: Nina Park\ntitle: Operations Director\n"
         "company: Harbor Hotels\nindustry: Hospitality\npersonality: friendly\n"
+        "company_size: 10\n"
+    )
+    unplayable = await client.post(
+        "/review/personas", data={"source": good, "csrf_token": form_token(client)}
+    )
+    assert "at least one situation fact" in unplayable.text
+    assert "at least one problem" in unplayable.text
+    assert "valid string" not in unplayable.text  # company_size: 10 is text
+    good += (
+        "situation:\n  - {id: s1, text: We run 12 hotels.}\n"
+        "problems:\n  - {id: p1, text: Housekeeping scheduling is manual.}\n"
     )
     r = await client.post(
         "/review/personas", data={"source": good, "csrf_token": form_token(client)}
@@ -439,6 +452,7 @@ async def test_trainer_edits_a_stored_persona_and_copies_a_playbook_one(
     good = (
         "id: nina-hotels\nlanguage: en\nname: Nina Park\ntitle: Operations Director\n"
         "company: Harbor Hotels\nindustry: Hospitality\n"
+        "situation: [{id: s1, text: We run 12 hotels.}]\nproblems: [{id: p1, text: Rotas are manual.}]\n"
     )
     await client.post("/review/personas", data={"source": good, "csrf_token": form_token(client)})
     page = await client.get("/review/personas", params={"edit": "nina-hotels"})
