@@ -253,7 +253,9 @@ async def test_the_prep_form_leads_to_a_practice_session(
     await form.wait_for()
     en = language == "en"
     await form.locator('input[name="company"]').fill("Harbor Hotels" if en else "海港酒店集团")
-    # A missing industry comes back as an error with what was typed kept.
+    # A missing industry comes back as an error with what was typed kept (the server's own
+    # check: the browser's `required` is switched off here).
+    await page.evaluate("document.querySelector('[data-testid=prep-form]').noValidate = true")
     await form.locator('input[name="suspected_pains"]').first.fill(
         "housekeeping scheduling is manual" if en else "客房排班全靠手工"
     )
