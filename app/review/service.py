@@ -183,12 +183,12 @@ async def rep_progress(
     """A rep's own figures: scored sessions in time order, SPIN mix, the criteria that lose the
     most points over the latest `recent` scored sessions, and comments on their sessions.
     `stored_records(db, session_id)` reads a session's saved scorecard (the needs domain's)."""
-    rows = await roleplay_repository.list_visible(
+    rows = await roleplay_service.list_sessions(
         db, user=user, query=SessionQuery(rep=user.username, order="created_at"), limit=10_000
     )
     scored = [s for s, _ in rows if s.total_score is not None]
     spin: Counter[str] = Counter()
-    for rep, coaching in await roleplay_repository.rep_coaching_by_rep(db, user=user):
+    for rep, coaching in await roleplay_service.rep_coaching_by_rep(db, user=user):
         if rep == user.username:
             spin[(coaching.spin if coaching else None) or "none"] += 1
     lost: dict[str, dict[str, Any]] = {}

@@ -15,7 +15,7 @@ from typing import TextIO
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
 from app.coach.schemas import Coaching, Scenario
@@ -95,7 +95,6 @@ async def practising_user(db: AsyncSession, name: str | None) -> User:
 
 async def practice(
     maker: async_sessionmaker[AsyncSession],
-    db_engine: AsyncEngine,
     playbook: Playbook,
     engine: CustomerEngine,
     chat_model: BaseChatModel | None,
@@ -158,12 +157,9 @@ async def practice(
         print("\n", file=out)
     if ended:
         print(labels["ended"], file=out)
-    async with maker() as db:
-        stored = await db.get(type(session), session.id)
-        assert stored is not None
-        card, record = await needs_service.finish_between_turns(
-            db, db_engine, playbook, stored, chat_model
-        )
+    card, record = await needs_service.finish_between_turns(
+        maker, playbook, chat_model, user=user, session_id=session.id
+    )
     print(f"\n{labels['score']}: {card.total} ({card.band_label or card.band})", file=out)
     for c in card.criteria:
         print(f"  {c.label}: {c.points:g}/{c.max_points:g}  {c.comment}", file=out)
@@ -196,7 +192,6 @@ def run(
         try:
             await practice(
                 create_sessionmaker(db_engine),
-                db_engine,
                 playbook,
                 customer_engine(settings, chat_model),
                 chat_model,
