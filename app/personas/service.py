@@ -24,10 +24,19 @@ def validate(data: Any) -> Persona:
     if not isinstance(data, dict):
         raise AppError("a persona must be a JSON object", 422)
     try:
-        return Persona.model_validate(data)
+        persona = Persona.model_validate(data)
     except ValidationError as exc:
         errors = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         raise AppError(errors, 422) from exc
+    empty = persona.unplayable()
+    if empty:
+        # A rep cannot play a persona with nothing to discover.
+        errors = [
+            {"loc": [name], "msg": "needs at least one entry to be playable", "type": "too_short"}
+            for name in empty
+        ]
+        raise AppError(errors, 422)
+    return persona
 
 
 async def list_personas(db: AsyncSession, playbook: Playbook, *, user: User) -> list[Persona]:

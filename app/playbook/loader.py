@@ -29,6 +29,9 @@ def load_personas(dir: Path) -> dict[str, Persona]:
     personas: dict[str, Persona] = {}
     for path in sorted((dir / "personas").glob("*.y*ml")):
         persona = load_section(Persona, path)
+        empty = persona.unplayable()
+        if empty:
+            raise PlaybookError(str(path), empty[0], "needs at least one entry to be playable")
         if persona.id in personas:
             raise PlaybookError(str(path), "id", f"duplicate persona id {persona.id!r}")
         personas[persona.id] = persona

@@ -97,9 +97,8 @@ class Persona(_Open):
     # The call brief: what the rep sells and the call's goal (prep personas fill both).
     offering: str = Field(default="", max_length=300)
     call_goal: str = Field(default="", max_length=500)
-    # A rep cannot play a persona with nothing to discover (CONTRACT.md).
-    situation: list[Fact] = Field(min_length=1)
-    problems: list[Problem] = Field(min_length=1)
+    situation: list[Fact] = Field(default_factory=list)
+    problems: list[Problem] = Field(default_factory=list)
     objections: list[Objection] = Field(default_factory=list)
     public: list[PublicFact] = Field(default_factory=list)
 
@@ -131,6 +130,11 @@ class Persona(_Open):
         if dupes:
             raise ValueError(f"fact ids must be unique within a persona: {', '.join(dupes)}")
         return self
+
+    def unplayable(self) -> list[str]:
+        """The fields a rep needs and this persona leaves empty (CONTRACT.md: a persona must
+        have at least one situation fact and one problem to be saved)."""
+        return [name for name in ("situation", "problems") if not getattr(self, name)]
 
     def all_facts(self) -> list[Fact]:
         facts: list[Fact] = list(self.situation)

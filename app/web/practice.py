@@ -294,7 +294,7 @@ async def progress_page(
         {
             **data,
             "chart": charts.trend_chart(
-                [(when.strftime("%m-%d"), score) for when, score, _ in scores],
+                [(when.strftime("%m-%d %H:%M"), score) for when, score, _ in scores],
                 width=560,
                 height=200,
             ),

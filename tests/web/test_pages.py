@@ -524,3 +524,83 @@ async def test_trainer_corrects_the_coach_from_the_review_page(
     assert back.status_code == 303 and "labelled" not in back.headers["location"]
     team = await client.get("/review/team")
     assert 'data-testid="coach-agreement"' in team.text
+
+
+async def test_a_rep_sees_new_trainer_comments_and_their_progress(
+    client: httpx.AsyncClient, rep: Account, trainer: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client, "karen-education", "discovery")
+    await api_turn(client, session_id, "How do you keep track of the laptops today?")
+    finished = await client.post(
+        f"/practice/{session_id}/finish", data={"csrf_token": form_token(client)}
+    )
+    assert finished.status_code == 303
+    start = await client.get("/")
+    assert 'data-testid="new-comments"' not in start.text
+    client.cookies.clear()
+
+    await sign_in(client, trainer)
+    await client.post(
+        f"/review/sessions/{session_id}/comments",
+        data={
+            "text": "Ask what the lost laptops cost.",
+            "turn_seq": "1",
+            "csrf_token": form_token(client),
+        },
+    )
+    client.cookies.clear()
+
+    await sign_in(client, rep)
+    start = await client.get("/")
+    assert 'data-testid="new-comments"' in start.text and "New comments from your trainer: 1" in start.text
+    progress = await client.get("/progress")
+    assert progress.status_code == 200
+    assert "Ask what the lost laptops cost." in progress.text
+    assert 'class="badge">New<' in progress.text
+    assert 'class="axis-label"' in progress.text and ">100<" in progress.text  # a labelled axis
+    assert "Where you lose the most points" in progress.text
+    again = await client.get("/")  # the progress page marked them read
+    assert 'data-testid="new-comments"' not in again.text
+
+
+async def test_the_summary_names_playbook_items_in_the_ui_language(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    session_id = await start_session(client, "liu-retail", "discovery")
+    for text in (
+        "刘总您好,最近新店开得怎么样?",
+        "生鲜损耗这块,哪些地方让您最头疼?",
+        "损耗高的时候,对门店的利润有什么影响?",
+    ):
+        await api_turn(client, session_id, text)
+    await client.post(f"/practice/{session_id}/finish", data={"csrf_token": form_token(client)})
+    english = await client.get(f"/practice/{session_id}/summary", headers={"Accept-Language": "en"})
+    assert "Rapport before business" in english.text and "先建立信任再谈业务" not in english.text
+    assert re.search(r"\b[a-z]+_[a-z_]+\b</span>", english.text) is None  # no raw need type
+    chinese = await client.get(f"/practice/{session_id}/summary", headers={"Accept-Language": "zh"})
+    assert "先建立信任再谈业务" in chinese.text
+
+
+async def test_prep_page_keeps_what_was_typed_and_answers_with_a_practice_persona(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    await sign_in(client, rep)
+    page = await client.get("/prep")
+    assert 'data-testid="prep-form"' in page.text and 'name="priority.pain_urgency"' in page.text
+    form = {
+        "csrf_token": form_token(client),
+        "company": "Harbor Hotels",
+        "industry": "",
+        "suspected_pains": ["housekeeping scheduling is manual", ""],
+        "priority.pain_urgency": "99",
+    }
+    bad = await client.post("/prep", data=form)
+    assert bad.status_code == 200 and 'data-testid="prep-errors"' in bad.text
+    assert 'value="Harbor Hotels"' in bad.text and "housekeeping scheduling is manual" in bad.text
+    assert "a whole number from 0 to 25" in bad.text
+    form.update({"industry": "hospitality", "priority.pain_urgency": "20", "language": "en"})
+    good = await client.post("/prep", data=form)
+    assert good.status_code == 200 and 'data-testid="practise-now"' in good.text
+    assert "tell us that housekeeping scheduling is manual" in good.text
