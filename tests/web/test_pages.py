@@ -553,7 +553,10 @@ async def test_a_rep_sees_new_trainer_comments_and_their_progress(
 
     await sign_in(client, rep)
     start = await client.get("/")
-    assert 'data-testid="new-comments"' in start.text and "New comments from your trainer: 1" in start.text
+    assert (
+        'data-testid="new-comments"' in start.text
+        and "New comments from your trainer: 1" in start.text
+    )
     progress = await client.get("/progress")
     assert progress.status_code == 200
     assert "Ask what the lost laptops cost." in progress.text
