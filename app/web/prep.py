@@ -121,7 +121,6 @@ async def submit_prep(
     except AppError as exc:
         detail = exc.detail if isinstance(exc.detail, str) else t("prep.error.generic")
         return _form_page(request, playbook, user, values=values, errors=[detail])
-    await db.commit()
     band_label = t(f"level.{result.priority_band}")
     return render(
         request,

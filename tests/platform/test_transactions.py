@@ -19,6 +19,7 @@ OWNERS = {
     "roleplay/locking.py",
     "needs/service.py",
     "cli.py",
+    "roleplay/terminal.py",  # the command line's practice: its session outlives each turn
 }
 
 
