@@ -147,6 +147,8 @@ async def test_every_page_fits_and_the_newest_reply_is_in_view(
     tag = f"{language}-{size}"
     session_id = api_call(live_server, language, 11)
     page = await new_page(browser, errors, locale=LOCALES[language], viewport=SIZES[size])
+    await page.goto(f"{live_server.url}/login")
+    await check_page(page, f"login-{tag}")
     await sign_in(page, live_server, REP)
     await check_page(page, f"start-{tag}")
 
@@ -177,9 +179,15 @@ async def test_every_page_fits_and_the_newest_reply_is_in_view(
     assert await page.get_by_test_id("see-summary").is_visible()
     await check_page(page, f"chat-ended-{tag}", full_page=False)
 
-    for path, name in (("/prep", "prep"), ("/progress", "progress")):
+    for path, name in (
+        ("/prep", "prep"),
+        ("/progress", "progress"),
+        ("/account/password", "account-password"),
+        ("/practice/no-such-session", "not-found"),
+    ):
         await page.goto(f"{live_server.url}{path}")
         await check_page(page, f"{name}-{tag}")
+    errors.messages = [m for m in errors.messages if "404" not in m]  # the page we asked for
 
     trainer = await new_page(browser, errors, locale=LOCALES[language], viewport=SIZES[size])
     await sign_in(trainer, live_server, TRAINER)
