@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.auth import service as auth_service
 from app.auth.models import User
+from app.auth.service import TokenClaims
 from app.config import Settings
 from app.errors import AppError
 from app.playbook.loader import Playbook
@@ -24,26 +25,29 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings_dep(request: Request) -> Settings:
+# App-state getters are coroutines: FastAPI runs a plain `def` dependency in a worker thread.
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_engine(request: Request) -> AsyncEngine:
+async def get_engine(request: Request) -> AsyncEngine:
     engine: AsyncEngine = request.app.state.engine
     return engine
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+async def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return maker
 
 
-async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_db(
+    maker: Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)],
+) -> AsyncIterator[AsyncSession]:
     """The request's session, the one owner of its transaction: it commits once the route has
     returned (before the response is sent, so a redirect never outruns its write) and rolls back
     on any error. Services only flush."""
-    async with get_sessionmaker(request)() as session:
+    async with maker() as session:
         try:
             yield session
             await session.commit()
@@ -52,7 +56,7 @@ async def get_db(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-def get_playbook(request: Request) -> Playbook:
+async def get_playbook(request: Request) -> Playbook:
     playbook: Playbook = request.app.state.playbook
     return playbook
 
@@ -69,6 +73,18 @@ async def user_from_token(db: AsyncSession, settings: Settings, token: str | Non
     return await auth_service.user_of_token(db, token=token, settings=settings) if token else None
 
 
+def _check_csrf(request: Request) -> None:
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        expected = request.cookies.get(CSRF_COOKIE, "")
+        if not expected or not hmac.compare_digest(sent, expected):
+            raise AppError("missing or wrong CSRF token", 403)
+
+
+def _not_authenticated() -> AppError:
+    return AppError("not authenticated", 401, {"WWW-Authenticate": "Bearer"})
+
+
 async def get_current_user(
     request: Request,
     db: SessionDep,
@@ -80,17 +96,31 @@ async def get_current_user(
         user = await user_from_token(db, settings, bearer)
     else:
         user = await user_from_token(db, settings, request.cookies.get(SESSION_COOKIE))
-        if user is not None and request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER, "")
-            expected = request.cookies.get(CSRF_COOKIE, "")
-            if not expected or not hmac.compare_digest(sent, expected):
-                raise AppError("missing or wrong CSRF token", 403)
+        if user is not None:
+            _check_csrf(request)
     if user is None:
-        raise AppError("not authenticated", 401, {"WWW-Authenticate": "Bearer"})
+        raise _not_authenticated()
     return user
 
 
+async def get_caller(
+    request: Request,
+    settings: SettingsDep,
+    bearer: Annotated[str | None, Depends(oauth2)],
+) -> TokenClaims:
+    """What the caller's token says (a cookie session: with the CSRF check), for a route that
+    reads the user in a transaction of its own and checks it there (`auth_service.holds`):
+    a turn reads the user with the session, in one statement."""
+    claims = auth_service.claims_of(bearer or request.cookies.get(SESSION_COOKIE), settings)
+    if claims is None:
+        raise _not_authenticated()
+    if not bearer:
+        _check_csrf(request)
+    return claims
+
+
 CurrentUser = Annotated[User, Depends(get_current_user)]
+Caller = Annotated[TokenClaims, Depends(get_caller)]
 
 
 async def get_user_between_turns(db: SessionDep, user: CurrentUser) -> User:

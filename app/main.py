@@ -38,6 +38,7 @@ from app.review import endpoints as review_endpoints
 from app.roleplay import endpoints as roleplay_endpoints
 from app.roleplay.engine import CustomerEngine
 from app.roleplay.llm_engine import LLMEngine
+from app.roleplay.memo import SessionMemos
 from app.roleplay.scripted import ScriptedEngine
 from app.web import pages
 from app.web.templating import STATIC_DIR
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.chat_model = build_chat_model(settings)
         app.state.customer_engine = customer_engine(settings, app.state.chat_model)
+        app.state.memos = SessionMemos()
         try:
             yield
         finally:

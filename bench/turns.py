@@ -76,6 +76,21 @@ TEXTS = {
         "Who else is involved when the plan changes?",
         "What did you try before to fix that?",
         "How do you report attendance to the district?",
+        "Where does the attendance data come from?",
+        "What goes wrong with those reports?",
+        "How much time do the reports take each month?",
+        "What would you do with that time back?",
+        "How are substitute teachers booked?",
+        "What happens when no substitute is found?",
+        "How do students feel when a class is cancelled?",
+        "Which part of the week is the busiest for your office?",
+        "How do you share rooms between departments?",
+        "What does a double booking lead to?",
+        "How important is it to fix this before next term?",
+        "Who signs off on a new system?",
+        "What budget cycle do you work to?",
+        "How did the last system rollout go?",
+        "What would a good first month look like for you?",
     ],
     "zh": [
         "刘总您好，我是明远科技的小王，我们帮零售门店减少缺货，能占用您两分钟吗？",
@@ -93,6 +108,21 @@ TEXTS = {
         "做采购决定的时候还有谁参与？",
         "之前有没有试过别的办法？",
         "门店的销售数据是怎么汇总的？",
+        "促销活动前是怎么备货的？",
+        "促销期间最常出什么问题？",
+        "临期商品一般怎么处理？",
+        "这部分损耗每个月大概有多少？",
+        "如果损耗能减半，您会把省下的钱用在哪里？",
+        "新开门店的时候库存是怎么铺的？",
+        "店长们对现在的流程有什么意见？",
+        "供应商送货一般准时吗？",
+        "送货延迟的时候门店怎么应对？",
+        "顾客买不到东西会有什么反应？",
+        "这件事在您今年的工作里排第几位？",
+        "换系统的话一般由谁拍板？",
+        "你们的预算是按季度还是按年定的？",
+        "上一次换系统的经历怎么样？",
+        "如果先在一家门店试用，您希望看到什么结果？",
     ],
 }
 
@@ -430,6 +460,7 @@ class Figures:
     p50: dict[str, list[float]] = field(default_factory=dict)
     p95: dict[str, list[float]] = field(default_factory=dict)
     cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # server CPU per turn
+    cpu1_ms: dict[str, list[float]] = field(default_factory=dict)  # the same, 1 client
     errors: dict[str, list[str]] = field(default_factory=dict)
     ended: dict[str, int] = field(default_factory=dict)
 
@@ -450,6 +481,7 @@ async def compare(
             figures.p95.setdefault(server.name, []).append(ms[int(0.95 * (len(ms) - 1))])
             figures.rate.setdefault(server.name, []).append(many.turns / many.elapsed)
             figures.cpu_ms.setdefault(server.name, []).append(many.cpu / many.turns * 1000)
+            figures.cpu1_ms.setdefault(server.name, []).append(single.cpu / single.turns * 1000)
             errors = figures.errors.setdefault(server.name, [])
             errors += [e for e in single.errors + many.errors if e != "ran out of sessions"]
             figures.ended[server.name] = (
@@ -602,6 +634,8 @@ def rows_for(db: str, f: Figures) -> list[str]:
         f"{med(f.p95[floor]):.1f} ms | {med(f.p95[app]) / med(f.p95[floor]):.2f} |",
         f"| {db}: server CPU per turn, {CLIENTS} clients | {med(f.cpu_ms[app]):.2f} ms | "
         f"{med(f.cpu_ms[floor]):.2f} ms | {med(f.cpu_ms[app]) / med(f.cpu_ms[floor]):.2f} |",
+        f"| {db}: server CPU per turn, 1 client | {med(f.cpu1_ms[app]):.2f} ms | "
+        f"{med(f.cpu1_ms[floor]):.2f} ms | {med(f.cpu1_ms[app]) / med(f.cpu1_ms[floor]):.2f} |",
         f"| {db}: errors | {len(f.errors[app])} | {len(f.errors[floor])} | "
         f"{'none' if not errors else 'printed above'} |",
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -134,15 +135,33 @@ def token_for(user: User, settings: Settings) -> str:
     )
 
 
-async def user_of_token(db: AsyncSession, *, token: str, settings: Settings) -> User | None:
-    """The user a token was made for, unless it was revoked since or the user is disabled."""
-    claims: dict[str, Any] | None = decode_token(token, settings.secret_key)
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid, unexpired token says: whose it is and which token version it carries."""
+
+    user_id: int
+    version: int
+
+
+def claims_of(token: str | None, settings: Settings) -> TokenClaims | None:
+    claims: dict[str, Any] | None = decode_token(token, settings.secret_key) if token else None
     if claims is None or not str(claims["sub"]).isdigit():
         return None
-    user = await get_by_id(db, user_id=int(claims["sub"]))
-    if user is None or user.disabled_at is not None:
+    return TokenClaims(int(claims["sub"]), int(claims.get("ver", 0)))
+
+
+def holds(claims: TokenClaims, user: User | None) -> bool:
+    """The token still holds for its user: not revoked since, the user not disabled."""
+    return user is not None and user.disabled_at is None and claims.version == user.token_version
+
+
+async def user_of_token(db: AsyncSession, *, token: str, settings: Settings) -> User | None:
+    """The user a token was made for, unless it was revoked since or the user is disabled."""
+    claims = claims_of(token, settings)
+    if claims is None:
         return None
-    return user if claims.get("ver", 0) == user.token_version else None
+    user = await get_by_id(db, user_id=claims.user_id)
+    return user if holds(claims, user) else None
 
 
 async def revoke_tokens(db: AsyncSession, *, user: User) -> None:

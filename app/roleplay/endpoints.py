@@ -3,15 +3,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.deps import (
+    Caller,
     CurrentUser,
     PlaybookDep,
     SessionDep,
     SessionMakerDep,
     SettingsDep,
-    UserBetweenTurns,
 )
 from app.errors import AppError
 from app.needs import service as needs_service
@@ -127,7 +127,7 @@ async def post_turn(
     maker: SessionMakerDep,
     playbook: PlaybookDep,
     settings: SettingsDep,
-    user: UserBetweenTurns,
+    caller: Caller,
     accept: Annotated[str, Header()] = "application/json",
 ) -> Any:
     """Send a rep turn; answers its coaching and the customer's reply (SSE when asked for)."""
@@ -135,11 +135,12 @@ async def post_turn(
         maker,
         playbook,
         request.app.state.customer_engine,
-        user=user,
+        caller=caller,
         session_id=session_id,
         text=body.text,
         on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
         lease_seconds=settings.lease_seconds,
+        memos=request.app.state.memos,
     )
     if "text/event-stream" in accept:
         # The first event comes once the rep turn is stored: a 404 or 409 is still a status.
@@ -155,4 +156,5 @@ async def post_turn(
             done = item.data
     if done is None:
         raise AppError("the turn did not complete; send it again", 502)
-    return TurnResult.model_validate(done)
+    # The events hold JSON-ready data already: answered as it is, not validated a second time.
+    return JSONResponse({key: done[key] for key in ("rep_turn", "customer_turn", "status")})

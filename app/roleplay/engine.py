@@ -8,7 +8,7 @@ An engine never reveals a fact that is not in `ctx.decision.facts` or already in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,4 +41,14 @@ class CustomerEngine(Protocol):
 
     def stream(self, ctx: ReplyContext) -> AsyncIterator[str]:
         """The customer's reply as text deltas; joined, they are the whole reply."""
+        ...
+
+
+@runtime_checkable
+class InstantEngine(CustomerEngine, Protocol):
+    """An engine that composes the whole reply in-process, without I/O, and cannot fail for
+    want of a provider: its turn stores the rep turn and the reply in one transaction."""
+
+    def deltas(self, ctx: ReplyContext) -> list[str]:
+        """The reply as the deltas `stream` would yield."""
         ...

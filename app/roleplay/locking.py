@@ -23,17 +23,21 @@ import asyncio
 import logging
 import uuid
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth.models import User
 from app.db import utcnow
+from app.roleplay import repository
 from app.roleplay.models import PracticeSession
 
 log = logging.getLogger("salescoach.roleplay")
+Row = TypeVar("Row")
 
 _locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 _clearing: set[asyncio.Task[None]] = set()
@@ -66,14 +70,33 @@ async def lock_row(db: AsyncSession, session_id: str) -> PracticeSession | None:
 
 async def lock_free_row(db: AsyncSession, session_id: str) -> PracticeSession | None:
     """`lock_row` once no other live lease holds the session (waits with no transaction open)."""
+    return await _when_free(db, lambda: lock_row(db, session_id), lambda session: session)
+
+
+async def lock_free_turn(
+    db: AsyncSession, *, session_id: str, user_id: int
+) -> tuple[PracticeSession, User, int] | None:
+    """`lock_free_row` for a turn: with the caller and the session's last seq, one statement."""
+    return await _when_free(
+        db,
+        lambda: repository.lock_for_turn(db, session_id=session_id, user_id=user_id),
+        lambda row: row[0],
+    )
+
+
+async def _when_free(
+    db: AsyncSession,
+    lock: Callable[[], Awaitable[Row | None]],
+    session_of: Callable[[Row], PracticeSession],
+) -> Row | None:
     delay = FIRST_POLL
     while True:
-        session = await lock_row(db, session_id)
-        if session is None or session.lease is None:
-            return session
-        left = (session.lease_until or utcnow()) - utcnow()
+        row = await lock()
+        if row is None or session_of(row).lease is None:
+            return row
+        left = (session_of(row).lease_until or utcnow()) - utcnow()
         if left <= timedelta(0):
-            return session  # the holder died mid-turn; its lease has run out
+            return row  # the holder died mid-turn; its lease has run out
         await db.rollback()  # wait holding neither the row lock nor a pooled connection
         await asyncio.sleep(min(delay, left.total_seconds()))
         delay = min(delay * 2, MAX_POLL)

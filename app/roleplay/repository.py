@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.models import User
 from app.coach.schemas import Coaching
 from app.review.models import Comment
 from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.schemas import SessionQuery
+
+# Core statements for the two writes of every turn: no unit-of-work flush.
+_TURNS = cast(Table, Turn.__table__)
+_SESSIONS = cast(Table, PracticeSession.__table__)
 
 
 def visible_to(user: User) -> Select[PracticeSession, str]:
@@ -111,3 +117,58 @@ async def turn_at(db: AsyncSession, *, session_id: str, seq: int) -> Turn | None
     stmt = select(Turn).where(Turn.session_id == session_id, Turn.seq == seq)
     found: Turn | None = await db.scalar(stmt)
     return found
+
+
+async def turns_after(db: AsyncSession, *, session_id: str, seq: int) -> list[Turn]:
+    stmt = select(Turn).where(Turn.session_id == session_id, Turn.seq > seq).order_by(Turn.seq)
+    return list((await db.execute(stmt)).scalars())
+
+
+async def lock_for_turn(
+    db: AsyncSession, *, session_id: str, user_id: int
+) -> tuple[PracticeSession, User, int] | None:
+    """The session with its row locked (FOR UPDATE; SQLite's BEGIN IMMEDIATE holds the lock
+    already), the caller, and the seq of the session's last turn (0: none yet), in one
+    statement; None when either is missing. The persona snapshot is left unread (deferred)."""
+    last = (
+        select(func.coalesce(func.max(Turn.seq), 0))
+        .where(Turn.session_id == session_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(PracticeSession, User, last)
+        .join(User, User.id == user_id)
+        .where(PracticeSession.id == session_id)
+        .options(defer(PracticeSession.persona))
+        .with_for_update(of=PracticeSession)
+        .execution_options(populate_existing=True)
+    )
+    row = (await db.execute(stmt)).first()
+    if row is None:
+        return None
+    last_turn = int(row[2])
+    if db.get_bind().dialect.name == "postgresql":
+        # PostgreSQL computes the subquery on the snapshot taken before a waited-for row lock
+        # was granted; a statement after the lock sees the turns committed meanwhile.
+        last_turn = await last_seq(db, session_id=session_id)
+    return row[0], row[1], last_turn
+
+
+async def persona_json(db: AsyncSession, session: PracticeSession) -> dict[str, Any]:
+    """The session's persona snapshot, read when first needed."""
+    await db.refresh(session, ["persona"])
+    return session.persona
+
+
+async def save_session(db: AsyncSession, session: PracticeSession, **values: Any) -> None:
+    """Update the session's columns in one statement (no unit-of-work flush); the loaded
+    object shows the new values."""
+    await db.execute(update(_SESSIONS).where(_SESSIONS.c.id == session.id).values(**values))
+    for key, value in values.items():
+        set_committed_value(session, key, value)
+
+
+async def add_turns(db: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Insert turns in one statement, without loading them back."""
+    if rows:
+        await db.execute(insert(_TURNS), rows)

@@ -150,8 +150,11 @@ class ScriptedEngine:
     def reply(self, ctx: ReplyContext) -> str:
         return compose_reply(ctx)
 
+    def deltas(self, ctx: ReplyContext) -> list[str]:
+        return clauses(compose_reply(ctx))
+
     async def stream(self, ctx: ReplyContext) -> AsyncIterator[str]:
-        for piece in clauses(compose_reply(ctx)):
+        for piece in self.deltas(ctx):
             yield piece
             # Let the event loop flush each delta as its own SSE event.
             await asyncio.sleep(0)

@@ -16,23 +16,28 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auth import service as auth_service
 from app.auth.models import User
+from app.auth.service import TokenClaims
 from app.coach import analyzer as coach
 from app.coach import tips
 from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import AppError, Conflict, NotFound
 from app.personas import service as persona_service
 from app.playbook.customer import Difficulty
 from app.playbook.loader import Playbook
 from app.playbook.persona import Persona
 from app.review.models import Comment
 from app.roleplay import locking, repository
-from app.roleplay.engine import CustomerEngine, ReplyContext
+from app.roleplay.engine import CustomerEngine, InstantEngine, ReplyContext
+from app.roleplay.memo import SessionMemo, SessionMemos, transcript
 from app.roleplay.models import PracticeSession, Turn
 from app.roleplay.schemas import SessionQuery, TurnOut
-from app.roleplay.state import CustomerState, decide, initial_state
-from app.roleplay.transcript import RevealedFact, TranscriptTurn
+from app.roleplay.state import CustomerState, Decision, decide, initial_state
+from app.roleplay.transcript import TranscriptTurn
+
+__all__ = ["transcript"]  # re-exported: other domains read turns through this service
 
 # How long a turn may hold its session across the model call before another may take it over;
 # longer than any model call with its retries (endpoints pass the configured figure).
@@ -57,23 +62,6 @@ def turn_out(turn: Turn) -> TurnOut:
         coaching=turn.coaching,
         prompt_version=turn.prompt_version,
     )
-
-
-def transcript(turns: list[Turn]) -> list[TranscriptTurn]:
-    out = []
-    for t in turns:
-        meta = t.meta or {}
-        out.append(
-            TranscriptTurn(
-                seq=t.seq,
-                speaker=t.speaker,
-                text=t.text,
-                coaching=t.coaching,
-                revealed=[RevealedFact.model_validate(f) for f in meta.get("revealed", [])],
-                act=meta.get("act"),
-            )
-        )
-    return out
 
 
 def coach_context(scenario: Scenario, turns: list[TranscriptTurn]) -> CoachContext:
@@ -180,118 +168,226 @@ end_lease = locking.end_lease
 leased = locking.leased
 
 
+@dataclass
+class _Plan:
+    """A new rep turn worked out before its transaction (pure): its reading and the customer's
+    decision, from the memo as it stood at `last_seq`."""
+
+    last_seq: int
+    state: dict[str, Any]
+    rep: TurnOut
+    decision: Decision
+    ctx: ReplyContext
+
+
 async def run_turn(
     maker: async_sessionmaker[AsyncSession],
     playbook: Playbook,
     engine: CustomerEngine,
     *,
-    user: User,
+    caller: TokenClaims,
     session_id: str,
     text: str,
     on_ended: SessionEnded | None = None,
     lease_seconds: float = LEASE_SECONDS,
+    memos: SessionMemos | None = None,
 ) -> AsyncIterator[TurnEvent]:
     """One rep turn and the customer's reply, serialised per session (app/roleplay/locking.py).
 
     The stream owns its DB session: it outlives the request, and its model call runs with no
-    transaction open, so it commits each step itself."""
-    async with locking.local_lock(session_id), maker() as db:
-        session = await hold(db, user=user, session_id=session_id)
-        if session.status != "active":
-            raise Conflict("this session has ended; start a new one to practise again")
-        turns = await repository.turns_of(db, session_id=session_id)
-        rep_turn = _pending_retry(turns, text)
-        if rep_turn is None:
-            rep_turn = _rep_turn(playbook, session, turns, text)
-            db.add(rep_turn)
-            turns.append(rep_turn)
-        token = locking.take_lease(session, lease_seconds)
-        # Store the rep turn before the model runs (a failing model keeps it) and free the row.
-        await db.commit()
-        async with locking.leased(db, maker, session_id, token):
-            coaching = rep_turn.coaching
+    transaction open, so it commits each step itself. The coach and the customer's decision are
+    worked out from the session's memo before the transaction, so the row lock (SQLite: the
+    write lock) is held for the statements only; the transaction checks the memo was current.
+    An instant engine (no I/O) needs no model call: its turn is one transaction, and its
+    events follow the commit."""
+    memos = SessionMemos(size=1) if memos is None else memos
+    instant = isinstance(engine, InstantEngine)
+    async with locking.local_lock(session_id):
+        memo = memos.get(session_id)
+        plan = None
+        if memo is not None and memo.rep_id == caller.user_id:
+            plan = _plan(playbook, memo, text, session_id)
+        async with maker() as db:
+            session, last_seq = await _hold_for_turn(db, caller=caller, session_id=session_id)
+            if plan is None or plan.last_seq != last_seq or plan.state != session.state:
+                memo = await memos.load(db, session, last_seq)
+                # None: the rep resends the last turn, which the customer never answered.
+                plan = _plan(playbook, memo, text, session_id) or await _resend(
+                    db, playbook, memo, session_id
+                )
+            rep, decision, ctx = plan.rep, plan.decision, plan.ctx
+            rows = [_row(session_id, rep)] if rep.seq > last_seq else []
+            coaching = rep.coaching
             assert coaching is not None  # rep turns always carry their reading
-            yield TurnEvent("coaching", {"seq": rep_turn.seq, **coaching.model_dump(mode="json")})
-
-            persona = persona_of(session)
-            state = CustomerState.model_validate(session.state)
-            decision = decide(
-                state, persona, coaching, session.scenario, playbook.customer, seq=rep_turn.seq
-            )
-            ctx = ReplyContext(
-                persona=persona,
-                scenario=session.scenario,
-                language=session.language,
-                decision=decision,
-                history=transcript(turns[:-1]),
-                rep_text=text,
-                rules=playbook.customer,
-                session_id=session_id,
-            )
-            parts: list[str] = []
-            async for delta in engine.stream(ctx):
-                parts.append(delta)
-                yield TurnEvent("token", {"text": delta})
-
-            session = await _still_held(db, session_id, token)
-            reply = Turn(
-                session_id=session_id,
-                seq=rep_turn.seq + 1,
-                speaker="customer",
-                text="".join(parts).strip(),
-                meta={
-                    "revealed": [f.model_dump(mode="json") for f in decision.facts],
-                    "act": decision.act,
-                    "mood": decision.mood,
-                    # The customer's state after this turn, so a retry can start from here.
-                    "state": decision.state.model_dump(mode="json"),
-                },
-                prompt_version=engine.prompt_version,
-                created_at=utcnow(),
-            )
-            db.add(reply)
-            session.state = decision.state.model_dump(mode="json")
-            if decision.state.ended:
-                session.status = "ended"
-                session.ended_at = utcnow()
-                if on_ended is not None:
-                    # The goodbye is stored before the records are made (they may call a model);
-                    # the lease keeps the session meanwhile.
+            if isinstance(engine, InstantEngine):
+                try:
+                    deltas = engine.deltas(ctx)
+                except Exception:
+                    await repository.add_turns(db, rows)  # the rep's words are kept for a resend
                     await db.commit()
-                    await on_ended(db, session, [*turns, reply])
-            locking.end_lease(session)
+                    raise
+            else:
+                # Store the rep turn before the model runs (a failing model keeps it), take the
+                # lease and free the row.
+                await repository.add_turns(db, rows)
+                token = locking.take_lease(session, lease_seconds)
+                await db.commit()
+                memos.add(session_id, rows, session.state)
+                rows = []
+                async with locking.leased(db, maker, session_id, token):
+                    yield TurnEvent(
+                        "coaching", {"seq": rep.seq, **coaching.model_dump(mode="json")}
+                    )
+                    deltas = []
+                    async for delta in engine.stream(ctx):
+                        deltas.append(delta)
+                        yield TurnEvent("token", {"text": delta})
+                    session = await _still_held(db, session_id, token)
+
+            reply = TurnOut(
+                seq=rep.seq + 1,
+                speaker="customer",
+                text="".join(deltas).strip(),
+                created_at=utcnow(),
+                prompt_version=engine.prompt_version,
+            )
+            state_after = decision.state.model_dump(mode="json")
+            meta = {
+                "revealed": [f.model_dump(mode="json") for f in decision.facts],
+                "act": decision.act,
+                "mood": decision.mood,
+                # The customer's state after this turn, so a retry can start from here.
+                "state": state_after,
+            }
+            rows.append(_row(session_id, reply, meta))
+            await repository.add_turns(db, rows)
+            values: dict[str, Any] = {"state": state_after}
+            if decision.state.ended:
+                values.update(status="ended", ended_at=utcnow())
+            if instant:
+                await repository.save_session(db, session, **values)
+            elif decision.state.ended and on_ended is not None:
+                # The goodbye is stored before the records are made (they may call a model);
+                # the lease keeps the session meanwhile.
+                await repository.save_session(db, session, **values)
+                await db.commit()
+            else:
+                await repository.save_session(db, session, **values, lease=None, lease_until=None)
+            if decision.state.ended and on_ended is not None:
+                await repository.persona_json(db, session)
+                await on_ended(db, session, await repository.turns_of(db, session_id=session_id))
+                if not instant:
+                    locking.end_lease(session)
             await db.commit()
-        customer = turn_out(reply).model_dump(mode="json")
-        yield TurnEvent("customer_turn", customer)
-        yield TurnEvent(
-            "done",
-            {
-                "status": session.status,
-                "rep_turn": turn_out(rep_turn).model_dump(mode="json"),
-                "customer_turn": customer,
-                "patience": decision.state.patience,
-            },
-        )
+            memos.add(session_id, rows, state_after)
+
+    rep_json = rep.model_dump(mode="json")
+    if instant:
+        yield TurnEvent("coaching", {"seq": rep.seq, **rep_json["coaching"]})
+        for delta in deltas:
+            yield TurnEvent("token", {"text": delta})
+    customer = reply.model_dump(mode="json")
+    yield TurnEvent("customer_turn", customer)
+    yield TurnEvent(
+        "done",
+        {
+            "status": session.status,
+            "rep_turn": rep_json,
+            "customer_turn": customer,
+            "patience": decision.state.patience,
+        },
+    )
 
 
-def _rep_turn(playbook: Playbook, session: PracticeSession, turns: list[Turn], text: str) -> Turn:
-    """The rep turn with its reading (the coach reads it once, in the conversation so far)."""
-    history = transcript(turns)
+def _plan(playbook: Playbook, memo: SessionMemo, text: str, session_id: str) -> _Plan | None:
+    """The new rep turn read in the memo's conversation and the customer's decision on it;
+    None when the rep resends the last turn the customer never answered."""
+    if _pending_retry(memo.turns, text) is not None:
+        return None
+    seq = memo.last_seq + 1
     reading = coach.read(
-        text, playbook.coach, coach_context(session.scenario, history), language=session.language
+        text,
+        playbook.coach,
+        CoachContext.of(memo.scenario, memo.earlier),
+        language=memo.language,
     )
     # The stored tip is the next best move in this conversation (app/coach/tips.py).
     reading.tip = tips.next_best_move(
-        reading, history, persona_of(session), session.scenario, playbook
+        reading, memo.turns, memo.persona, memo.scenario, playbook
     ).text
-    return Turn(
-        session_id=session.id,
-        seq=(turns[-1].seq if turns else 0) + 1,
-        speaker="rep",
-        text=text,
-        coaching=reading,
-        created_at=utcnow(),
+    rep = TurnOut(seq=seq, speaker="rep", text=text, created_at=utcnow(), coaching=reading)
+    return _decided(playbook, memo, rep, memo.turns, session_id)
+
+
+async def _resend(
+    db: AsyncSession, playbook: Playbook, memo: SessionMemo, session_id: str
+) -> _Plan:
+    """The stored rep turn the rep sent again, and the customer's decision on it."""
+    turn = await repository.turn_at(db, session_id=session_id, seq=memo.last_seq)
+    assert turn is not None  # the memo holds stored turns only
+    return _decided(playbook, memo, turn_out(turn), memo.turns[:-1], session_id)
+
+
+def _decided(
+    playbook: Playbook,
+    memo: SessionMemo,
+    rep: TurnOut,
+    history: list[TranscriptTurn],
+    session_id: str,
+) -> _Plan:
+    assert rep.coaching is not None  # rep turns always carry their reading
+    decision = decide(
+        CustomerState.model_validate(memo.state),
+        memo.persona,
+        rep.coaching,
+        memo.scenario,
+        playbook.customer,
+        seq=rep.seq,
     )
+    ctx = ReplyContext(
+        persona=memo.persona,
+        scenario=memo.scenario,
+        language=memo.language,
+        decision=decision,
+        history=history,
+        rep_text=rep.text,
+        rules=playbook.customer,
+        session_id=session_id,
+    )
+    return _Plan(memo.last_seq, memo.state, rep, decision, ctx)
+
+
+async def _hold_for_turn(
+    db: AsyncSession, *, caller: TokenClaims, session_id: str
+) -> tuple[PracticeSession, int]:
+    """The caller's own active session (admins: any), its row locked once no other turn or
+    finish holds it, and its last seq; the caller is read and checked in the same statement."""
+    found = await locking.lock_free_turn(db, session_id=session_id, user_id=caller.user_id)
+    user = found[1] if found else await auth_service.get_by_id(db, user_id=caller.user_id)
+    if not auth_service.holds(caller, user):
+        raise AppError("not authenticated", 401, {"WWW-Authenticate": "Bearer"})
+    if found is None:
+        raise NotFound("session not found")
+    session, user, last_seq = found
+    if session.rep_id != user.id and user.role != "admin":
+        raise NotFound("session not found")
+    if session.status != "active":
+        raise Conflict("this session has ended; start a new one to practise again")
+    return session, last_seq
+
+
+def _row(session_id: str, turn: TurnOut, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A turn as a row of the turns table."""
+    return {
+        "session_id": session_id,
+        "seq": turn.seq,
+        "speaker": turn.speaker,
+        "text": turn.text,
+        "coaching": turn.coaching,
+        "meta": meta,
+        "prompt_version": turn.prompt_version,
+        "created_at": turn.created_at,
+    }
 
 
 async def _still_held(db: AsyncSession, session_id: str, token: str) -> PracticeSession:
@@ -302,7 +398,7 @@ async def _still_held(db: AsyncSession, session_id: str, token: str) -> Practice
     return session
 
 
-def _pending_retry(turns: list[Turn], text: str) -> Turn | None:
+def _pending_retry(turns: list[TranscriptTurn], text: str) -> TranscriptTurn | None:
     """The last rep turn when the customer never answered it and the rep resends the same text."""
     if turns and turns[-1].speaker == "rep" and turns[-1].text == text:
         return turns[-1]

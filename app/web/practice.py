@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.auth.models import User
+from app.auth.service import TokenClaims
 from app.deps import PlaybookDep, SessionDep, SessionMakerDep, SettingsDep
 from app.errors import AppError, Conflict, NotFound
 from app.hygiene import has_visible
@@ -165,11 +166,12 @@ async def send_turn_without_script(
             maker,
             playbook,
             request.app.state.customer_engine,
-            user=user,
+            caller=TokenClaims(user.id, user.token_version),
             session_id=session_id,
             text=text.strip(),
             on_ended=needs_service.finisher(playbook, request.app.state.chat_model),
             lease_seconds=settings.lease_seconds,
+            memos=request.app.state.memos,
         ):
             pass
     except NotFound:

@@ -1,0 +1,153 @@
+"""The lean turn path: one transaction for an instant engine, the caller read with the session,
+session memos that stay right when another process appends turns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, event
+
+from app.auth.models import User
+from app.auth.service import TokenClaims
+from app.roleplay import service
+from app.roleplay.engine import ReplyContext
+from app.roleplay.memo import SessionMemos
+from app.roleplay.scripted import ScriptedEngine
+from tests.conftest import Account
+from tests.roleplay.test_api import start, turn
+
+
+@contextmanager
+def transactions(app: Any) -> Iterator[list[str]]:
+    """The transactions begun on the app's database while the block runs."""
+    begun: list[str] = []
+
+    def on_begin(conn: Any) -> None:
+        begun.append("begin")
+
+    sync_engine = app.state.engine.sync_engine
+    event.listen(sync_engine, "begin", on_begin)
+    try:
+        yield begun
+    finally:
+        event.remove(sync_engine, "begin", on_begin)
+
+
+async def test_a_scripted_turn_is_one_transaction(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    assert (
+        await turn(client, rep, sid, "How is your packing line set up today?")
+    ).status_code == 200
+    with transactions(app) as begun:
+        r = await turn(client, rep, sid, "What goes wrong on that line most weeks?")
+    assert r.status_code == 200, r.text
+    assert r.json()["rep_turn"]["seq"] == 3 and r.json()["customer_turn"]["seq"] == 4
+    assert len(begun) == 1
+
+
+async def test_a_turn_with_the_token_of_a_deleted_user_is_401(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    async with app.state.sessionmaker() as db:
+        await db.execute(delete(User).where(User.id == rep.id))
+        await db.commit()
+    r = await turn(client, rep, sid, "How is your packing line set up today?")
+    assert r.status_code == 401 and r.json()["detail"] == "not authenticated"
+
+
+async def test_someone_elses_session_stays_404(
+    client: httpx.AsyncClient, rep: Account, other_rep: Account, trainer: Account
+) -> None:
+    sid = await start(client, rep)
+    for who in (other_rep, trainer):
+        r = await turn(client, who, sid, "How is your packing line set up today?")
+        assert r.status_code == 404 and r.json()["detail"] == "session not found"
+
+
+async def test_memos_read_the_turns_another_process_added(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    """Two servers on one database: each memo catches up on the other's turns."""
+    sid = await start(client, rep)
+    here, there = SessionMemos(), SessionMemos()
+    asked = "How do you schedule the packing shifts today?"
+
+    async def say(memos: SessionMemos, text: str) -> dict[str, Any]:
+        events = service.run_turn(
+            app.state.sessionmaker,
+            app.state.playbook,
+            ScriptedEngine(),
+            caller=TokenClaims(rep.id, 0),
+            session_id=sid,
+            text=text,
+            memos=memos,
+        )
+        return [e.data async for e in events if e.event == "done"][0]
+
+    await say(here, "What does your team pack in a normal week?")
+    await say(there, asked)
+    again = await say(here, asked)
+    assert again["rep_turn"]["seq"] == 5
+    assert again["rep_turn"]["coaching"]["signals"]["repeat_of"] == 3
+    assert [t.seq for t in here.get(sid).turns] == [1, 2, 3, 4, 5, 6]
+
+
+async def test_memos_keep_the_latest_sessions_only(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    memos = SessionMemos(size=2)
+    sids = [await start(client, rep) for _ in range(3)]
+    for sid in sids:
+        async for _ in service.run_turn(
+            app.state.sessionmaker,
+            app.state.playbook,
+            ScriptedEngine(),
+            caller=TokenClaims(rep.id, 0),
+            session_id=sid,
+            text="How is your packing line set up today?",
+            memos=memos,
+        ):
+            pass
+    assert len(memos) == 2 and memos.get(sids[0]) is None and memos.get(sids[2]) is not None
+
+
+class BrokenEngine(ScriptedEngine):
+    def deltas(self, ctx: ReplyContext) -> list[str]:
+        raise RuntimeError("a bug in the reply")
+
+
+async def test_a_failing_instant_engine_keeps_the_rep_turn(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    text = "How is your packing line set up today?"
+    engine, app.state.customer_engine = app.state.customer_engine, BrokenEngine()
+    try:
+        with pytest.raises(RuntimeError):
+            await turn(client, rep, sid, text)
+    finally:
+        app.state.customer_engine = engine
+    stored = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()["turns"]
+    assert [(t["seq"], t["speaker"], t["text"]) for t in stored] == [(1, "rep", text)]
+    r = await turn(client, rep, sid, text)
+    assert r.status_code == 200 and r.json()["rep_turn"]["seq"] == 1
+    assert r.json()["customer_turn"]["seq"] == 2
+
+
+async def test_a_cookie_turn_needs_the_csrf_header(client: httpx.AsyncClient, rep: Account) -> None:
+    from tests.web.test_pages import form_token, sign_in, start_session
+
+    await sign_in(client, rep)
+    sid = await start_session(client)
+    url, body = f"/api/v1/sessions/{sid}/turns", {"text": "How is your packing line set up?"}
+    refused = await client.post(url, json=body)
+    assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
+    answered = await client.post(url, json=body, headers={"X-CSRF-Token": form_token(client)})
+    assert answered.status_code == 200 and answered.json()["rep_turn"]["seq"] == 1
