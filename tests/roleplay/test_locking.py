@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -130,8 +131,20 @@ async def lease_of(app, sid: str) -> str | None:
 async def test_a_turn_left_after_its_coaching_frees_the_session_at_once(
     app, client: httpx.AsyncClient, rep: Account, playbook_dir
 ) -> None:
+    from app.auth.service import TokenClaims
     from app.roleplay import service
     from app.roleplay.scripted import ScriptedEngine
+
+    class Streaming:
+        """A model-like engine: its reply streams after the rep turn is stored (a scripted
+        engine is instant, its whole turn one transaction)."""
+
+        name = "streaming"
+        prompt_version = None
+
+        async def stream(self, ctx: Any) -> AsyncIterator[str]:
+            for piece in ScriptedEngine().deltas(ctx):
+                yield piece
 
     sid = await start(client, rep)
     async with app.state.sessionmaker() as db:
@@ -139,8 +152,8 @@ async def test_a_turn_left_after_its_coaching_frees_the_session_at_once(
     events = service.run_turn(
         app.state.sessionmaker,
         app.state.playbook,
-        ScriptedEngine(),
-        user=user,
+        Streaming(),
+        caller=TokenClaims(user.id, user.token_version),
         session_id=sid,
         text="How many lines do you run?",
         lease_seconds=600,
