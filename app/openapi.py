@@ -17,7 +17,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
-from app.deps import get_current_user
+from app.deps import get_caller, get_current_user
 
 DESCRIPTIONS = {
     401: "Not signed in, or the token was revoked or has expired",
@@ -66,7 +66,7 @@ def route_errors(route: RouteContext, method: str, path: str) -> set[int]:
     codes = {413, 422}
     dependant: Dependant = route.dependant
     calls = list(_calls(dependant))
-    if get_current_user in calls:
+    if get_current_user in calls or get_caller in calls:
         codes.add(401)
         needs_role = any(getattr(c, "__qualname__", "").startswith("require_role") for c in calls)
         if needs_role or method not in SAFE_METHODS:
