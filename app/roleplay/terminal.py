@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auth.models import User
+from app.auth.service import TokenClaims
 from app.coach.schemas import Coaching, Scenario
 from app.config import Settings
 from app.errors import AppError
@@ -141,7 +142,12 @@ async def practice(
             continue
         try:
             async for event in roleplay_service.run_turn(
-                maker, playbook, engine, user=user, session_id=session.id, text=text
+                maker,
+                playbook,
+                engine,
+                caller=TokenClaims(user.id, user.token_version),
+                session_id=session.id,
+                text=text,
             ):
                 if event.event == "coaching":
                     reading = Coaching.model_validate(event.data)
