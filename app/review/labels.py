@@ -11,28 +11,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import User
+from app.coach.labelled import BEHAVIOURS
 from app.coach.schemas import Openness, SpinType
 from app.db import utcnow
 from app.review.models import TurnLabel
-from app.review.schemas import BEHAVIOURS, LabelSignals
+from app.review.schemas import LabelSignals
 from app.roleplay.models import PracticeSession, Turn
-
-Behaviour = Literal[
-    "small_talk",
-    "acknowledgement",
-    "summary",
-    "value_point",
-    "pitch",
-    "hard_close",
-    "off_topic",
-    "meta",
-    "goodbye",
-]
 
 
 class NextStepLabel(BaseModel):
@@ -48,10 +37,18 @@ class LabelledTurn(BaseModel):
     customer: str | None = None
     spin: SpinType | None = None
     question: Openness | None = None
-    behaviours: list[Behaviour] = Field(default_factory=list)
+    behaviours: list[str] = Field(default_factory=list)
     next_step: NextStepLabel | None = None
     repeat_of: int | None = None
     context_only: bool = False
+
+    @field_validator("behaviours")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(BEHAVIOURS))
+        if unknown:
+            raise ValueError(f"unknown behaviours: {', '.join(unknown)}")
+        return value
 
 
 class LabelledConversation(BaseModel):

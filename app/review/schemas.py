@@ -9,19 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.coach.schemas import Coaching, NextStepSignal, Openness, SpinType
 from app.roleplay.schemas import TurnOut
 
-# The behaviours of SPIN.md a trainer can correct (the coach's internal measures are not labels).
-BEHAVIOURS = (
-    "small_talk",
-    "acknowledgement",
-    "summary",
-    "value_point",
-    "pitch",
-    "hard_close",
-    "off_topic",
-    "meta",
-    "goodbye",
-)
-
 
 class NextStepPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")

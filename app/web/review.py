@@ -14,12 +14,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from app.coach.labelled import BEHAVIOURS
 from app.deps import PlaybookDep, SessionDep
 from app.errors import AppError, NotFound
 from app.hygiene import has_visible
 from app.personas import service as persona_service
 from app.review import service as review_service
-from app.review.schemas import BEHAVIOURS, LabelIn
+from app.review.schemas import LabelIn
 from app.roleplay import retry
 from app.roleplay import service as roleplay_service
 from app.roleplay.schemas import SessionQuery
