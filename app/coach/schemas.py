@@ -33,12 +33,10 @@ class NextStepSignal(BaseModel):
     form: str | None = None
 
 
-class Signals(BaseModel):
-    """What the rep did in this turn, beyond the SPIN label; read by the customer and the scorer.
-
-    The behaviours of SPIN.md, judged in the conversation so far (`/coach/analyze` fills what
+class Behaviours(BaseModel):
+    """The behaviours of SPIN.md, judged in the conversation so far (`/coach/analyze` fills what
     one utterance alone allows). `repeat_of` is the seq of the earlier rep turn asked again.
-    """
+    A trainer's label states exactly these."""
 
     small_talk: bool = False
     acknowledgement: bool = False
@@ -51,6 +49,12 @@ class Signals(BaseModel):
     goodbye: bool = False
     repeat_of: int | None = None
     next_step: NextStepSignal = Field(default_factory=NextStepSignal)
+
+
+class Signals(Behaviours):
+    """What the rep did in this turn, beyond the SPIN label; read by the customer and the scorer:
+    the behaviours, and the measures the coach takes along the way."""
+
     question_count: int = 0
     # A SPIN question asking for one value ("how much did that cost?"): closed by SPIN.md,
     # yet it invites the customer to give the fact.

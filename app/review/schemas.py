@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.coach.schemas import Coaching, NextStepSignal, Openness, SpinType
+from app.coach.schemas import Behaviours, Coaching, NextStepSignal, Openness, SpinType
 from app.roleplay.schemas import TurnOut
 
 
@@ -47,19 +47,7 @@ class LabelIn(BaseModel):
     signals: SignalsPatch | None = None
 
 
-class LabelSignals(BaseModel):
-    small_talk: bool = False
-    acknowledgement: bool = False
-    summary: bool = False
-    value_point: bool = False
-    pitch: bool = False
-    hard_close: bool = False
-    off_topic: bool = False
-    meta: bool = False
-    goodbye: bool = False
-    repeat_of: int | None = None
-    next_step: NextStepSignal = Field(default_factory=NextStepSignal)
-
+class LabelSignals(Behaviours):
     @classmethod
     def of(cls, reading: Coaching | None) -> LabelSignals:
         """The behaviours of the coach's reading, as a label states them."""
