@@ -110,7 +110,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -284,6 +284,7 @@ class Topic:
     def __init__(self, words: Sequence[str], language: Language, m: Matching) -> None:
         self.language = language
         self.matching = m
+        self.lexicon = _lexicon(m)
         self.spaced = " " + " ".join(words) + " "
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
@@ -303,67 +304,135 @@ class Topic:
 
     def _content(self, words: Sequence[str]) -> list[str]:
         """Words that are neither stop words nor generic SPIN words: what makes it specific."""
-        m = self.matching
+        lex = self.lexicon
         if self.language == "en":
-            skip = set(m.stop_words.en) | set(m.generic_words.en)
-            skip_stems = {_stem(w) for w in m.generic_words.en}
+            skip, skip_stems = lex.skip_en, lex.generic_stems_en
             return [
                 w
                 for w in words
                 if not _HAN.match(w) and w not in skip and _stem(w) not in skip_stems and len(w) > 2
             ]
-        phrases = sorted([*m.stop_words.zh, *m.generic_words.zh], key=len, reverse=True)
         left: list[str] = []
         for word in words:
             if not _HAN.match(word):
-                if len(word) > 1 and word not in m.stop_words.en:
+                if len(word) > 1 and word not in lex.stop_en:
                     left.append(word)
                 continue
-            for phrase in phrases:
+            for phrase in lex.skip_phrases_zh:
                 word = word.replace(phrase, " ")
             left.extend(piece for piece in word.split() if len(piece) >= 2)
         return left
 
     def has(self, cue: str) -> bool:
         """The cue phrase is in the question (Chinese as a substring, English as words)."""
-        cue = cue.lower().strip()
-        if not cue:
+        phrase, han = self.lexicon.cue(cue)
+        if not phrase:
             return False
-        if _HAN.search(cue):
-            return cue in self.joined
-        return f" {cue} " in self.spaced
+        return phrase in (self.joined if han else self.spaced)
 
     def names(self, keyword: str) -> bool:
         """A fact keyword is in the question: as a phrase, or (English) every content word's
         stem is ("renewal dates" in "when do your renewals come up?" needs both)."""
         if self.has(keyword):
             return True
-        if self.language == "zh" or _HAN.search(keyword):
+        if self.language == "zh":
             return False
-        stems = terms(topic_words(keyword), "en", self.matching)
+        stems = self.lexicon.keyword_stems(keyword)
         return bool(stems) and stems <= self.terms
 
 
 def terms(words: Iterable[str], language: Language, m: Matching) -> set[str]:
     """Matching terms: Chinese character bigrams and Latin words (zh), content stems (en)."""
+    return _terms(words, language, _lexicon(m))
+
+
+def _terms(words: Iterable[str], language: Language, lex: _Lexicon) -> set[str]:
     found: set[str] = set()
     if language == "zh":
-        stop = set(m.stop_words.zh)
         for word in words:
             if _HAN.match(word):
                 found.update(word[i : i + 2] for i in range(len(word) - 1))
-            elif len(word) > 1 and word not in m.stop_words.en:
+            elif len(word) > 1 and word not in lex.stop_en:
                 found.add(word)
-        return found - stop
-    stop = set(m.stop_words.en)
+        return found - lex.stop_zh
+    stop = lex.stop_en
     return {_stem(w) for w in words if w not in stop and len(w) > 2 and not _HAN.match(w)}
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Lexicon:
+    """The matching word lists as sets, and the terms of each fact, keyword and cue, worked out
+    once per playbook: every question of every session is matched against the same facts."""
+
+    CACHE = 4096  # entries per table; user-made personas cannot grow it without bound
+
+    def __init__(self, m: Matching) -> None:
+        self.matching = m
+        self.stop_en = frozenset(m.stop_words.en)
+        self.stop_zh = frozenset(m.stop_words.zh)
+        self.skip_en = self.stop_en | frozenset(m.generic_words.en)
+        self.generic_stems_en = frozenset(_stem(w) for w in m.generic_words.en)
+        self.skip_phrases_zh = sorted(
+            [*m.stop_words.zh, *m.generic_words.zh], key=len, reverse=True
+        )
+        self._facts: dict[tuple[str, tuple[str, ...], Language], frozenset[str]] = {}
+        self._keywords: dict[str, frozenset[str]] = {}
+        self._cues: dict[str, tuple[str, bool]] = {}
+
+    def fact_terms(self, fact: Fact | PublicFact, language: Language) -> frozenset[str]:
+        key = (fact.text, tuple(fact.keywords), language)
+        found = self._facts.get(key)
+        if found is None:
+            words = topic_words(" ".join([fact.text, *fact.keywords]))
+            found = self._remember(self._facts, key, frozenset(_terms(words, language, self)))
+        return found
+
+    def keyword_stems(self, keyword: str) -> frozenset[str]:
+        """An English keyword's content stems; none for a Chinese one."""
+        found = self._keywords.get(keyword)
+        if found is None:
+            stems = () if _HAN.search(keyword) else _terms(topic_words(keyword), "en", self)
+            found = self._remember(self._keywords, keyword, frozenset(stems))
+        return found
+
+    def cue(self, cue: str) -> tuple[str, bool]:
+        """A cue as it is looked for: a Chinese substring, or English words between spaces."""
+        found = self._cues.get(cue)
+        if found is None:
+            phrase = cue.lower().strip()
+            han = bool(_HAN.search(phrase))
+            found = self._remember(
+                self._cues, cue, (phrase if han or not phrase else f" {phrase} ", han)
+            )
+        return found
+
+    def _remember(self, table: dict[_K, _V], key: _K, value: _V) -> _V:
+        if len(table) >= self.CACHE:
+            table.clear()
+        table[key] = value
+        return value
+
+
+_LEXICONS: dict[int, _Lexicon] = {}
+
+
+def _lexicon(m: Matching) -> _Lexicon:
+    """The lexicon of these rules (by identity: a lexicon holds its rules, so the id is theirs)."""
+    lex = _LEXICONS.get(id(m))
+    if lex is None or lex.matching is not m:
+        if len(_LEXICONS) >= 16:
+            _LEXICONS.clear()
+        lex = _LEXICONS[id(m)] = _Lexicon(m)
+    return lex
 
 
 def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
     """How well the question's words point at this fact: keyword hits weigh 3, shared terms 1."""
     hits = sum(1 for kw in fact.keywords if topic.names(kw))
-    words = topic_words(" ".join([fact.text, *fact.keywords]))
-    return 3 * hits + len(terms(words, topic.language, topic.matching) & topic.terms)
+    return 3 * hits + len(topic.lexicon.fact_terms(fact, topic.language) & topic.terms)
 
 
 def _public_score(fact: PublicFact, topic: Topic, rules: CustomerRules) -> int:
