@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, func, insert, select, update
+from sqlalchemy import Integer, Select, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -124,26 +124,32 @@ async def turns_after(db: AsyncSession, *, session_id: str, seq: int) -> list[Tu
     return list((await db.execute(stmt)).scalars())
 
 
+# Built once: every turn runs it, and building a statement costs more than running it.
+_SESSION_ID = bindparam("session_id", type_=String)
+_LOCK_FOR_TURN = (
+    select(
+        PracticeSession,
+        User,
+        select(func.coalesce(func.max(Turn.seq), 0))
+        .where(Turn.session_id == _SESSION_ID)
+        .scalar_subquery(),
+    )
+    .join(User, User.id == bindparam("user_id", type_=Integer))
+    .where(PracticeSession.id == _SESSION_ID)
+    .options(defer(PracticeSession.persona))
+    .with_for_update(of=PracticeSession)
+    .execution_options(populate_existing=True)
+)
+
+
 async def lock_for_turn(
     db: AsyncSession, *, session_id: str, user_id: int
 ) -> tuple[PracticeSession, User, int] | None:
     """The session with its row locked (FOR UPDATE; SQLite's BEGIN IMMEDIATE holds the lock
     already), the caller, and the seq of the session's last turn (0: none yet), in one
     statement; None when either is missing. The persona snapshot is left unread (deferred)."""
-    last = (
-        select(func.coalesce(func.max(Turn.seq), 0))
-        .where(Turn.session_id == session_id)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(PracticeSession, User, last)
-        .join(User, User.id == user_id)
-        .where(PracticeSession.id == session_id)
-        .options(defer(PracticeSession.persona))
-        .with_for_update(of=PracticeSession)
-        .execution_options(populate_existing=True)
-    )
-    row = (await db.execute(stmt)).first()
+    params = {"session_id": session_id, "user_id": user_id}
+    row = (await db.execute(_LOCK_FOR_TURN, params)).first()
     if row is None:
         return None
     last_turn = int(row[2])
