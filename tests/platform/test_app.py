@@ -143,3 +143,18 @@ async def test_duplicate_username_is_a_conflict(app, client: httpx.AsyncClient, 
     await add_account(app, name, name)
     with pytest.raises(Conflict):
         await add_account(app, name, name)
+
+
+def test_a_token_accepted_once_is_refused_once_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.auth import service as auth_service
+    from app.config import Settings
+
+    settings = Settings(secret_key=TEST_SECRET)
+    token = create_token(7, "rep", TEST_SECRET, 1)
+    assert auth_service.claims_of(token, settings) == auth_service.TokenClaims(7, 0)
+    # Verified tokens are remembered; the expiry still counts on every use.
+    monkeypatch.setattr(auth_service.time, "time", lambda: 1e12)
+    assert auth_service.claims_of(token, settings) is None
+    other = Settings(secret_key="another-secret-that-is-long-enough-0123456789")
+    monkeypatch.undo()
+    assert auth_service.claims_of(token, other) is None
