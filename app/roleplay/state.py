@@ -123,7 +123,7 @@ from app.playbook.customer import (
     Matching,
     PersonalityRules,
 )
-from app.playbook.persona import Fact, FactKind, Language, Persona, PublicFact
+from app.playbook.persona import Fact, FactKind, Language, Persona, PublicFact, PublicTopic
 from app.roleplay.transcript import RevealedFact
 
 Act = Literal[
@@ -285,6 +285,10 @@ class Topic:
         self.language = language
         self.matching = m
         self.lexicon = _lexicon(m)
+        # Answers already worked out for this question: every fact asks about its keywords
+        # and every public fact about its topic's cue words.
+        self._named: dict[str, bool] = {}
+        self._cued: dict[PublicTopic, bool] = {}
         self.spaced = " " + " ".join(words) + " "
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
@@ -333,12 +337,27 @@ class Topic:
     def names(self, keyword: str) -> bool:
         """A fact keyword is in the question: as a phrase, or (English) every content word's
         stem is ("renewal dates" in "when do your renewals come up?" needs both)."""
+        named = self._named.get(keyword)
+        if named is None:
+            named = self._named[keyword] = self._names(keyword)
+        return named
+
+    def _names(self, keyword: str) -> bool:
         if self.has(keyword):
             return True
         if self.language == "zh":
             return False
         stems = self.lexicon.keyword_stems(keyword)
         return bool(stems) and stems <= self.terms
+
+    def cues_public_topic(self, public_topic: PublicTopic) -> bool:
+        """A cue word of this public topic (`matching.public_topics`) is in the question."""
+        cued = self._cued.get(public_topic)
+        if cued is None:
+            cues = self.matching.public_topics.get(public_topic)
+            cued = cues is not None and any(self.has(c) for c in cues.for_language(self.language))
+            self._cued[public_topic] = cued
+        return cued
 
 
 def terms(words: Iterable[str], language: Language, m: Matching) -> set[str]:
@@ -437,8 +456,7 @@ def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
 
 def _public_score(fact: PublicFact, topic: Topic, rules: CustomerRules) -> int:
     """A public fact answers a question that names its topic (a cue word or a keyword)."""
-    cues = rules.matching.public_topics.get(fact.topic)
-    cue_hit = cues is not None and any(topic.has(c) for c in cues.for_language(topic.language))
+    cue_hit = topic.cues_public_topic(fact.topic)
     if not cue_hit and not any(topic.names(kw) for kw in fact.keywords):
         return 0
     return match_score(fact, topic) + (3 if cue_hit else 0)
@@ -446,11 +464,7 @@ def _public_score(fact: PublicFact, topic: Topic, rules: CustomerRules) -> int:
 
 def asked_public_topic(topic: Topic, rules: CustomerRules) -> bool:
     """The question names a topic any buyer answers (decision process, budget, ...)."""
-    return any(
-        topic.has(c)
-        for cues in rules.matching.public_topics.values()
-        for c in cues.for_language(topic.language)
-    )
+    return any(topic.cues_public_topic(name) for name in rules.matching.public_topics)
 
 
 def _best(candidates: Sequence[Fact], topic: Topic) -> tuple[Fact | None, int]:
