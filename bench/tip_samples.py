@@ -8,6 +8,10 @@ Then it samples rep turns (spread over personas and tip kinds) and writes, for e
 conversation up to that turn, the coach's reading and the tip.
 
     .venv/bin/python bench/tip_samples.py [--out /work/tipreview/tips.md] [--per-language 20]
+        [--calls data/calls/<file>.json]
+
+`--calls` plays the calls of a JSON file (a list of {persona, scenario, kind, lines}, as in
+data/calls/) instead of the built-in scripts, so a review can use calls nobody tuned on.
 
 Reviewers should see only the output file, never the code or the tip kinds (`--kinds` adds
 them, for the developer's own look).
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -409,9 +414,30 @@ def render(chosen: list[Sample], kinds: bool) -> str:
     return "\n".join(lines)
 
 
-async def collect(playbook: Playbook) -> list[Sample]:
+def calls_from(path: Path) -> list[tuple[str, Scenario, list[str]]]:
+    """The calls of a JSON file: a list of {"persona", "scenario", "lines", "kind"?}."""
+    calls = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(calls, list):
+        raise SystemExit(f"{path}: expected a list of calls")
+    scripts: list[tuple[str, Scenario, list[str]]] = []
+    for n, call in enumerate(calls):
+        try:
+            persona, scenario, lines = call["persona"], call["scenario"], call["lines"]
+        except (KeyError, TypeError) as e:
+            raise SystemExit(f"{path}: call {n} has no {e}") from None
+        if scenario not in ("cold_call", "discovery") or not isinstance(lines, list):
+            raise SystemExit(f"{path}: call {n}: bad scenario or lines")
+        scripts.append((persona, scenario, [str(line) for line in lines]))
+    return scripts
+
+
+async def collect(
+    playbook: Playbook, scripts: list[tuple[str, Scenario, list[str]]]
+) -> list[Sample]:
     samples: list[Sample] = []
-    for persona_id, scenario, script in SCRIPTS:
+    for persona_id, scenario, script in scripts:
+        if persona_id not in playbook.personas:
+            raise SystemExit(f"unknown persona {persona_id!r}")
         samples += await play(playbook, playbook.personas[persona_id], scenario, script)
     return samples
 
@@ -421,9 +447,11 @@ def main() -> None:
     parser.add_argument("--out", default="/work/tipreview/tips.md")
     parser.add_argument("--per-language", type=int, default=20)
     parser.add_argument("--kinds", action="store_true", help="show each tip's kind")
+    parser.add_argument("--calls", type=Path, help="a JSON file of calls to play instead")
     args = parser.parse_args()
     playbook = load_playbook(ROOT / "playbook")
-    samples = asyncio.run(collect(playbook))
+    scripts = calls_from(args.calls) if args.calls else SCRIPTS
+    samples = asyncio.run(collect(playbook, scripts))
     chosen: list[Sample] = []
     for language in ("zh", "en"):
         mine = [s for s in samples if s.persona.language == language]
