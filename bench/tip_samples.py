@@ -285,7 +285,7 @@ async def play(
         coaching = read(
             text, playbook.coach, CoachContext.of(scenario, earlier), language=persona.language
         )
-        tip = tips.next_best_move(coaching, turns, persona, scenario, playbook)
+        tip = tips.next_best_move(coaching, turns, persona, scenario, playbook, rep_text=text)
         coaching.tip = tip.text
         decision = decide(state, persona, coaching, scenario, playbook.customer, seq=len(turns) + 1)
         rep = TranscriptTurn(seq=len(turns) + 1, speaker="rep", text=text, coaching=coaching)

@@ -46,6 +46,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from app.coach.analyzer import Utterance, read_utterance
 from app.coach.schemas import Coaching, Scenario, SpinType
 from app.needs import support as needs_support
 from app.playbook.loader import Playbook
@@ -54,6 +55,7 @@ from app.playbook.moves import (
     IndustryTerms,
     MoveKind,
     MoveRules,
+    Phrases,
     QuestionKind,
     Says,
 )
@@ -63,12 +65,16 @@ from app.roleplay.transcript import TranscriptTurn
 OPENER_PREFIX = "opener."
 # Quotes are cut to a clause or two (characters in zh, words in en): enough to recognise,
 # short enough to read at a glance. Consequences and value keep their whole sentence.
-QUOTE_LIMITS: dict[Language, tuple[int, int]] = {"zh": (12, 30), "en": (6, 18)}
+QUOTE_LIMITS: dict[Language, tuple[int, int]] = {"zh": (16, 30), "en": (8, 18)}
 WHOLE_LIMITS: dict[Language, int] = {"zh": 44, "en": 26}
 WHOLE_KINDS: frozenset[FactKind] = frozenset({"implication", "need_payoff"})
 # A clause ends after a mark (not a thousands comma: 1,200) or after a full stop and a space.
 _CLAUSE_END = re.compile(r"(?<=[,，;；:：。！？!?])(?!\d)|(?<=\.)\s")
 _TRAILING = ",，;；:：。！？!?. "
+# Function words that do not tie an offering to an industry phrase.
+_STOP = frozenset("a an and the for that with from their your our of to in on at by is are".split())
+_WORD = re.compile(r"[a-z0-9]+")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 DEFERRED_ACT = "defer_next_step"
 ACCEPTED_ACT = "accept_next_step"
 
@@ -229,6 +235,29 @@ def industry_label(persona: Persona) -> str:
     return label
 
 
+def _bits(text: str, language: Language) -> set[str]:
+    """Words (en, without a plural s) or character pairs (zh) to compare two phrases by."""
+    if language == "zh":
+        han = "".join(_HAN.findall(text))
+        return {han[i : i + 2] for i in range(len(han) - 1)}
+    return {w.removesuffix("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def closest(options: Sequence[str], to: str, language: Language) -> str:
+    """The option sharing most with `to` (the persona's offering); the first on a tie."""
+    target = _bits(to, language)
+    return max(options, key=lambda o: len(_bits(o, language) & target))
+
+
+def subject_of(said: Said, persona: Persona) -> str | None:
+    """The customer's own word for a fact: the longest of its keywords they said in it."""
+    keywords = next((f.keywords for f in persona.all_facts() if f.id == said.fact_id), [])
+    quote = said.quote.lower()
+    # A negation ("not renewing") names no thing to talk about.
+    found = [k for k in keywords if k.lower() in quote and k.split()[0] not in ("not", "no")]
+    return max(found, key=len) if found else None
+
+
 class Renderer:
     """Fills tips and model questions for one persona, in the session's language."""
 
@@ -238,6 +267,10 @@ class Renderer:
         self.rules = rules
         self.conv = conv
         self.terms: IndustryTerms = rules.industry(persona.industry)
+
+    def fitting(self, options: Phrases) -> str:
+        """The industry phrase closest to what the rep sells (the persona's offering)."""
+        return closest(getattr(options, self.language), self.persona.offering, self.language)
 
     def area(self) -> str:
         """An area the problem may hurt, rotating, skipping ones the customer already named."""
@@ -250,15 +283,22 @@ class Renderer:
                 return candidate
         return str(areas[start % len(areas)])
 
-    def question(self, kind: QuestionKind, quoted: Said | None = None) -> str:
-        """A model question of this kind; its `_on_fact` form when it builds on a quote."""
-        if quoted is not None:
-            kind = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), kind)
+    def question(self, kind: QuestionKind, about: Said | None = None) -> str:
+        """A model question of this kind; its `_on_fact` form, in the customer's own word for
+        it, when it is about something they said and they named it."""
+        subject = subject_of(about, self.persona) if about is not None else None
+        on_fact = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), None)
+        if about is not None and on_fact is not None:
+            needs_subject = "{subject}" in "".join(self.rules.questions[on_fact].en)
+            if subject is not None or not needs_subject:
+                kind = on_fact
         template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
         return template.format(
             area=self.area(),
-            process=self.terms.processes.pick(self.language),
-            quote=quoted.quote if quoted is not None else "",
+            process=self.fitting(self.terms.processes),
+            quote=about.quote if about is not None else "",
+            subject=subject or "",
+            topic="",
         )
 
     def tip(
@@ -267,8 +307,11 @@ class Renderer:
         *,
         question: QuestionKind | None = None,
         quoted: Said | None = None,
+        about: Said | None = None,
+        model: str | None = None,
         **values: object,
     ) -> Tip:
+        """`question`: the kind of model question (about `about`), or `model` its text."""
         move = self.rules.tips[kind]
         template = move[self.language]
         cites: tuple[int, ...] = ()
@@ -277,12 +320,14 @@ class Renderer:
             values.update(quote=quoted.quote, seq=quoted.turn_seq)
             cites = (quoted.turn_seq,)
         values.setdefault("seq", "")
+        if model is None:
+            model = self.question(question, about) if question is not None else ""
+        values["question"] = model
         values.update(
             name=customer_name(self.persona),
             industry=industry_label(self.persona),
-            pain=self.terms.pains.pick(self.language),
-            # The tip shows the quote; its model question refers back to it ("that").
-            question=self.question(question) if question is not None else "",
+            customers=self.terms.customers.pick(self.language),
+            pain=self.fitting(self.terms.pains),
         )
         return Tip(kind, template.format_map(values), frozenset(move.says), cites)
 
@@ -314,6 +359,54 @@ def _reopen_question(spin: SpinType, conv: Conversation) -> tuple[QuestionKind, 
     return "situation", None
 
 
+def open_version(text: str, spin: SpinType, rules: MoveRules, language: Language) -> str | None:
+    """The rep's closed question asked openly about the same subject, when a form fits."""
+    question = text.strip().rstrip("?？!！。. ")
+    # The last question of the turn is the one the customer will answer.
+    question = re.split(r"[?？]", question)[-1].strip(" ,，")
+    for form in rules.reopen_forms:
+        if form.language != language:
+            continue
+        found = form.compiled().search(question)
+        if found is None:
+            continue
+        subject = found.group("subject").strip(" ,，")
+        template = form.open.get(spin) or form.open["any"]
+        return template.format(subject=subject)
+    return None
+
+
+# Questions joined in one sentence: "How do you X, and what happens when Y?"
+_JOINED = re.compile(r",\s*(?:and|or)\s+(?=(?:what|how|who|why|where|when|which)\b)", re.I)
+
+
+def _questions_in(text: str) -> list[str]:
+    parts: list[str] = []
+    for sentence in re.split(r"(?<=[?？])", text):
+        joined = [p.strip(" ,，") for p in _JOINED.split(sentence)]
+        parts += [p + "?" for p in joined[:-1]] + joined[-1:]
+    return [p for p in parts if any(ch.isalnum() for ch in p)]
+
+
+def keep_one(text: str, want: str, playbook: Playbook, language: Language) -> str | None:
+    """Which of the turn's questions to keep: the one of the kind the conversation needs
+    next, else the first open one; None when the turn splits into fewer than two."""
+    readings = [(p, read_utterance(p, playbook.coach, language)) for p in _questions_in(text)]
+    asked = [(part, u) for part, u in readings if u.question is not None]
+    if len(asked) < 2:
+        return None
+    stages = ("situation", "problem", "implication", "need_payoff")
+    goal = stages.index(want) if want in stages else 0
+
+    def fit(u: Utterance) -> tuple[bool, int, int]:
+        # Open first, then the SPIN stage nearest the one needed (the later on a tie).
+        stage = stages.index(u.spin) if u.spin in stages else -9
+        return (u.question == "open", -abs(stage - goal), stage)
+
+    best = max(asked, key=lambda a: fit(a[1]))[0]
+    return best[:1].upper() + best[1:] if language == "en" else best
+
+
 def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
     assert reading.opener is not None
     checks = reading.opener.model_dump()
@@ -333,9 +426,11 @@ def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest:
     step = reading.signals.next_step
     if not interest:
         thread, follow = focus(conv, r.rules)
-        return r.tip("earn_next_step", question=follow, quoted=thread)
+        # Earning it means finding a problem: no situation question here.
+        ask: QuestionKind = "problem" if follow == "situation" else follow
+        return r.tip("earn_next_step", question=ask, quoted=thread)
     if not step.has_concrete_time:
-        return r.tip("concrete_time", question="next_step")
+        return r.tip("concrete_time", question="next_step", about=conv.latest("problem"))
     pain = conv.latest("problem")
     return r.tip("next_step_set", time=step.time_text or "", quoted=pain)
 
@@ -357,7 +452,9 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
         problem = conv.open_problem()
         if problem is not None:
             return r.tip("explore_open_problem", question="implication", quoted=problem)
-        return r.tip("after_problem_question", question="implication")
+        return r.tip(
+            "after_problem_question", question="implication", quoted=conv.latest("situation")
+        )
     if spin == "implication":
         implication, problem = conv.open_implication(), conv.open_problem()
         if implication is not None and (problem is None or implication.turn_seq > problem.turn_seq):
@@ -368,8 +465,14 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
         return r.tip("after_implication_question", question="need_payoff", quoted=quoted)
     need = conv.latest("need_payoff")
     if need is not None:
-        return r.tip("summarise_then_next_step", question="next_step", quoted=need)
-    return r.tip("after_payoff_question", question="summary", quoted=conv.open_implication())
+        return r.tip(
+            "summarise_then_next_step",
+            question="next_step",
+            quoted=need,
+            about=conv.latest("problem"),
+        )
+    implication = conv.open_implication()
+    return r.tip("after_payoff_question", question="summary", quoted=implication, about=implication)
 
 
 def next_best_move(
@@ -378,12 +481,15 @@ def next_best_move(
     persona: Persona,
     scenario: Scenario,
     playbook: Playbook,
+    *,
+    rep_text: str = "",
 ) -> Tip:
     """The tip for one rep turn (rules in the module docstring); `history` is every turn
-    before it."""
+    before it, `rep_text` the turn's own words (to show its closed question asked openly, or
+    which of its questions to keep)."""
     conv = Conversation.of(history, persona.language)
     r = Renderer(persona, playbook.moves, conv)
-    tip = _choose(reading, conv, r, persona, scenario, playbook)
+    tip = _choose(reading, conv, r, persona, scenario, playbook, rep_text)
     if "propose_next_step" in tip.says and conv.step_on_table() is not None:
         thread, follow = focus(conv, r.rules)
         return r.tip("keep_going", question=follow, quoted=thread)
@@ -397,6 +503,7 @@ def _choose(
     persona: Persona,
     scenario: Scenario,
     playbook: Playbook,
+    rep_text: str,
 ) -> Tip:
     s = reading.signals
     flags = set(reading.flags)
@@ -438,7 +545,11 @@ def _choose(
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
     if "multiple_questions" in flags:
-        return r.tip("one_question", question=follow, count=s.question_count)
+        want = follow.removesuffix("_on_fact")
+        kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
+        if kept is not None:
+            return r.tip("one_question_kept", model=kept, count=s.question_count)
+        return r.tip("one_question", question=follow, about=thread, count=s.question_count)
     if "too_long" in flags:
         limits = playbook.coach.flags.too_long
         return r.tip(
@@ -456,22 +567,44 @@ def _choose(
         )
     if spin == "need_payoff" and not conv.has("implication"):
         if not problem_known:
-            return r.tip("ground_problem_first", question="problem", quoted=None)
+            situation = conv.latest("situation")
+            return r.tip(
+                "ground_problem_first",
+                question="problem_on_fact" if situation else "problem",
+                quoted=situation,
+            )
         return r.tip(
             "ground_implication_first", question="implication", quoted=conv.latest("problem")
         )
     if reading.question == "closed" and spin is not None and not s.asks_value:
+        opened = open_version(rep_text, spin, r.rules, persona.language) if rep_text else None
+        if opened is not None:
+            return r.tip("reopen_this", model=opened)
         ask, quoted = _reopen_question(spin, conv)
         return r.tip("reopen", question=ask, quoted=quoted)
     if (s.pitch or s.value_point) and problem_known:
         pain = conv.latest("implication", "problem")
-        kind: MoveKind = "check_value" if s.value_point else "tie_to_pain"
-        return r.tip(kind, question="value_check", quoted=pain)
+        problem = conv.latest("problem")
+        if s.value_point:
+            return r.tip("check_value", question="value_check", quoted=pain, about=problem)
+        if thread is not None and thread.kind != "need_payoff":
+            # The pain to ask about first: the open thread, with its next question.
+            return r.tip("tie_to_pain", question=follow, quoted=thread)
+        return r.tip("pitch_after_need", question="value_check", quoted=pain, about=problem)
     if "no_question" in flags:
         return r.tip("hand_back", question=follow, quoted=thread)
     if s.summary:
+        if not problem_known:
+            situation = conv.latest("situation")
+            return r.tip(
+                "unfounded_summary",
+                question="problem_on_fact" if situation else "problem",
+                quoted=situation,
+            )
         if interest:
-            return r.tip("after_summary", question="next_step")
+            return r.tip("after_summary", question="next_step", about=conv.latest("problem"))
+        if conv.count("problem") < 2 and thread is not None:
+            return r.tip("after_summary_early", question=follow, quoted=thread)
         return r.tip("after_summary_early", question="priority")
     if s.small_talk and spin is None:
         limit = playbook.customer.for_personality(persona.personality).small_talk_limit
@@ -480,7 +613,8 @@ def _choose(
             return r.tip("enough_small_talk", question=follow, count=chats)
         return r.tip("rapport_to_business", question=follow)
     if scenario == "cold_call" and interest and conv.has("implication"):
-        return r.tip("cold_call_next_step", question="next_step", quoted=conv.latest("problem"))
+        problem = conv.latest("problem")
+        return r.tip("cold_call_next_step", question="next_step", quoted=problem, about=problem)
     if spin is not None:
         found = _spin_tip(spin, conv, r)
         if found is not None:

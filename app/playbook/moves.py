@@ -7,6 +7,8 @@ placeholders, so a typo fails at start-up instead of under a rep's turn.
 
 from __future__ import annotations
 
+import functools
+import re
 import string
 from pathlib import Path
 from typing import Literal, get_args
@@ -41,8 +43,10 @@ MoveKind = Literal[
     "next_step_set",
     "rapport_first",
     "one_question",
+    "one_question_kept",
     "shorter",
     "reopen",
+    "reopen_this",
     "ground_problem_first",
     "ground_implication_first",
     "hand_back",
@@ -58,7 +62,9 @@ MoveKind = Literal[
     "summarise_then_next_step",
     "after_summary",
     "after_summary_early",
+    "unfounded_summary",
     "tie_to_pain",
+    "pitch_after_need",
     "check_value",
     "cold_call_next_step",
     "keep_going",
@@ -74,7 +80,9 @@ QuestionKind = Literal[
     "summary",
     "summary_on_fact",
     "next_step",
+    "next_step_on_fact",
     "value_check",
+    "value_check_on_fact",
 ]
 QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
 TIP_PLACEHOLDERS = frozenset(
@@ -84,6 +92,7 @@ TIP_PLACEHOLDERS = frozenset(
         "seq",
         "question",
         "industry",
+        "customers",
         "pain",
         "time",
         "earlier",
@@ -94,7 +103,7 @@ TIP_PLACEHOLDERS = frozenset(
         "max_chars",
     }
 )
-QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote"})
+QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote", "topic", "subject"})
 
 
 class _Strict(BaseModel):
@@ -126,6 +135,8 @@ class Phrases(_Strict):
 
 
 class IndustryTerms(_Strict):
+    # How the industry's buyers read mid-sentence ("hospitals", "物流公司").
+    customers: Phrases
     pains: Phrases
     areas: Phrases
     processes: Phrases
@@ -154,6 +165,23 @@ class Missed(Text):
     question: QuestionKind | Literal["focus"]
 
 
+class ReopenForm(_Strict):
+    """A closed question's form: what it asks about, and that subject asked openly."""
+
+    language: Language
+    pattern: str
+    # By the question's SPIN type, `any` for the rest; {subject}: what the rep asked about.
+    open: dict[Literal["situation", "problem", "implication", "need_payoff", "any"], str]
+
+    def compiled(self) -> re.Pattern[str]:
+        return _compiled(self.pattern)
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
 class MoveRules(_Strict):
     situation_enough: int = Field(default=3, ge=1, le=20)
     tips: dict[MoveKind, Move]
@@ -161,6 +189,7 @@ class MoveRules(_Strict):
     industries: list[Industry] = Field(default_factory=list)
     default: IndustryTerms
     missed: dict[MissedKind, Missed]
+    reopen_forms: list[ReopenForm] = Field(default_factory=list)
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""
@@ -209,6 +238,21 @@ def _check(rules: MoveRules, path: str) -> None:
                 _placeholders(text, where, QUESTION_PLACEHOLDERS, path)
 
 
+def _check_forms(rules: MoveRules, path: str) -> None:
+    for i, form in enumerate(rules.reopen_forms):
+        where = f"reopen_forms.{i}"
+        try:
+            pattern = form.compiled()
+        except re.error as exc:
+            raise PlaybookError(path, f"{where}.pattern", str(exc)) from exc
+        if "subject" not in pattern.groupindex:
+            raise PlaybookError(path, f"{where}.pattern", "needs a group named 'subject'")
+        if "any" not in form.open:
+            raise PlaybookError(path, f"{where}.open.any", "missing")
+        for spin, text in form.open.items():
+            _placeholders(text, f"{where}.open.{spin}", frozenset({"subject"}), path)
+
+
 def load(dir: Path) -> MoveRules:
     """Read and validate playbook/coach/moves.yaml under the playbook folder `dir`."""
     path = dir / FILE
@@ -216,4 +260,5 @@ def load(dir: Path) -> MoveRules:
         raise PlaybookError(str(path), "(file)", "missing")
     rules = load_section(MoveRules, path)
     _check(rules, str(path))
+    _check_forms(rules, str(path))
     return rules

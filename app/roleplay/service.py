@@ -315,7 +315,7 @@ def _plan(playbook: Playbook, memo: SessionMemo, text: str, session_id: str) -> 
     )
     # The stored tip is the next best move in this conversation (app/coach/tips.py).
     reading.tip = tips.next_best_move(
-        reading, memo.turns, memo.persona, memo.scenario, playbook
+        reading, memo.turns, memo.persona, memo.scenario, playbook, rep_text=text
     ).text
     rep = TurnOut(seq=seq, speaker="rep", text=text, created_at=utcnow(), coaching=reading)
     return _decided(playbook, memo, rep, memo.turns, session_id)

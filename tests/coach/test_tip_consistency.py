@@ -136,7 +136,14 @@ def test_no_tip_contradicts_its_turn_in_labelled_conversations(path: Path) -> No
                 "coach": (read(turn.rep, PLAYBOOK.coach, context, language=language), coached),
             }
             for source, (reading, history) in readings.items():
-                tip = tips.next_best_move(reading, history, persona, scenario, PLAYBOOK)  # type: ignore[arg-type]
+                tip = tips.next_best_move(
+                    reading,
+                    history,
+                    persona,
+                    scenario,  # type: ignore[arg-type]
+                    PLAYBOOK,
+                    rep_text=turn.rep,
+                )
                 checked += 1
                 for problem in problems(tip, reading, history):
                     wrong.append(f"{name} #{seq} ({source}) {problem}: {turn.rep} -> {tip.text}")
@@ -163,7 +170,9 @@ def test_no_tip_contradicts_a_labelled_utterance(language: Language) -> None:
                 language=language,
             )
             for source, reading in (("labels", labels), ("coach", coach)):
-                tip = tips.next_best_move(reading, [], persona, scenario, PLAYBOOK)
+                tip = tips.next_best_move(
+                    reading, [], persona, scenario, PLAYBOOK, rep_text=item["text"]
+                )
                 for problem in problems(tip, reading, []):
                     wrong.append(f"{item['source']} ({source}) {problem}: {item['text']}")
     assert not wrong, "\n".join(wrong[:40])
@@ -180,7 +189,9 @@ def test_no_tip_contradicts_a_labelled_opener() -> None:
             language=language,
         )
         assert reading.opener is not None
-        tip = tips.next_best_move(reading, [], persona_for(language), "cold_call", PLAYBOOK)
+        tip = tips.next_best_move(
+            reading, [], persona_for(language), "cold_call", PLAYBOOK, rep_text=item["text"]
+        )
         found = [k for k, v in reading.opener.model_dump().items() if v is False]
         # The tip fixes a check the opener missed, or says it is complete when none is.
         if found and tip.kind not in {f"opener_{k}" for k in found}:
