@@ -472,7 +472,7 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
             about=conv.latest("problem"),
         )
     implication = conv.open_implication()
-    return r.tip("after_payoff_question", question="summary", quoted=implication, about=implication)
+    return r.tip("after_payoff_question", question="summary", quoted=implication)
 
 
 def next_best_move(
@@ -521,7 +521,7 @@ def _choose(
             return r.tip("next_step_set", time=time, quoted=conv.latest("problem"))
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
     if s.meta:
-        return r.tip("stay_in_role", question=follow)
+        return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic:
         return r.tip("back_on_topic", question=follow, quoted=thread)
     if reading.opener is not None:
