@@ -100,6 +100,17 @@ def test_small_talk_at_the_start_is_rapport_and_later_off_topic(rules: CoachRule
     mid = read(chat, rules, later)
     assert mid.signals.off_topic and not mid.signals.small_talk
     assert read("你最喜欢吃什么菜?", rules, later).signals.off_topic
+    assert read("您那边最近天气冷吗?", rules, later).signals.off_topic
+
+
+def test_weather_as_business_data_is_not_off_topic(rules: CoachRules) -> None:
+    later = conversation(
+        rules, ["现在门店是怎么订货的?", "店长凭经验下单。", "损耗怎么样?", "叶菜浪费很多。"]
+    )
+    asked = read("如果订货量能按天气和历史销量自动算出来,对您意味着什么?", rules, later)
+    assert asked.spin == "need_payoff" and not asked.signals.off_topic
+    claim = read("我们的智能订货按天气和销量算订货量,同行用下来损耗降了两三个点。", rules, later)
+    assert claim.signals.value_point and not claim.signals.off_topic
 
 
 def test_talking_to_the_program_is_meta(rules: CoachRules) -> None:
