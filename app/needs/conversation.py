@@ -123,6 +123,32 @@ class NextStepEvent:
     reply: TranscriptTurn
     agreed: bool
 
+    @property
+    def time(self) -> str | None:
+        """The time of the step: the customer's own when it offered or agreed to one."""
+        if self.reply.next_step is not None:
+            return self.reply.next_step.time
+        return coaching_of(self.proposal).signals.next_step.time_text
+
+    @property
+    def form(self) -> str | None:
+        own = self.reply.next_step.form if self.reply.next_step is not None else None
+        return own or coaching_of(self.proposal).signals.next_step.form
+
+    @property
+    def concrete(self) -> bool:
+        return self.reply.next_step is not None or (
+            coaching_of(self.proposal).signals.next_step.has_concrete_time
+        )
+
+    @property
+    def proposed_seq(self) -> int:
+        """The rep turn that proposed the step (before any slot the customer offered)."""
+        step = self.reply.next_step
+        if step is not None and step.proposed_seq is not None:
+            return step.proposed_seq
+        return self.proposal.seq
+
 
 def next_step_events(
     turns: Sequence[TranscriptTurn],

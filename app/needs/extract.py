@@ -115,14 +115,13 @@ def context_items(turns: Iterable[TranscriptTurn]) -> list[ContextItem]:
 def _next_step(event: NextStepEvent | None) -> NextStep | None:
     if event is None:
         return None
-    signal = coaching_of(event.proposal).signals.next_step
     return NextStep(
         agreed=event.agreed,
         text=event.reply.text.strip(),
         turn_seq=event.reply.seq,
-        time=signal.time_text,
-        form=signal.form,
-        proposed_turn_seq=event.proposal.seq,
+        time=event.time,
+        form=event.form,
+        proposed_turn_seq=event.proposed_seq,
     )
 
 

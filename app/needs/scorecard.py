@@ -357,16 +357,15 @@ def _next_step(s: Session, c: RubricCriterion) -> Outcome:
     event = final_next_step(events)
     if event is None:
         return Outcome(0.0, [], {"time": "", "form": ""})
-    signal = coaching_of(event.proposal).signals.next_step
-    concrete = signal.has_concrete_time
+    concrete = event.concrete
     if event.agreed:
         fraction = 1.0 if concrete else c.params["vague_fraction"]
     else:
         fraction = c.params["deferred_fraction"] * (1.0 if concrete else 0.5)
     return Outcome(
         fraction,
-        [event.proposal.seq, event.reply.seq],
-        {"time": signal.time_text or "", "form": signal.form or ""},
+        sorted({event.proposed_seq, event.proposal.seq, event.reply.seq}),
+        {"time": event.time or "", "form": event.form or ""},
     )
 
 

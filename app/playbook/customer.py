@@ -4,7 +4,8 @@ playbook/customer.yaml holds the numbers the customer state machine (app/rolepla
 runs on (starting trust and patience, what each misstep costs, what rapport and good
 questions earn) and the lines both engines draw on, per language: a `common` set that must
 cover every kind of line, and per-personality sets that override any kind they fill.
-Lines may use the placeholders {name}, {title} and {company} (the persona's).
+Lines may use the placeholders {name}, {title} and {company} (the persona's), and {time} (the
+time of the next step the customer offers or agrees to).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from app.playbook.files import read_yaml
 from app.playbook.persona import FactKind, Language, Personality, PublicTopic
 
 FILE = "customer.yaml"
-PLACEHOLDERS = frozenset({"name", "title", "company"})
+PLACEHOLDERS = frozenset({"name", "title", "company", "time"})
 # Every kind of line needs this many variants per language, so a session rarely repeats one.
 MIN_LINES = 5
 
@@ -47,6 +48,8 @@ LineKind = Literal[
     "accept_next_step",
     "defer_next_step",
     "ask_concrete_time",
+    "counter_next_step",
+    "accept_counter",
     "hang_up",
     "goodbye",
     "redirect",
@@ -150,6 +153,8 @@ class LineSet(BaseModel):
     accept_next_step: list[str] = Field(default_factory=list)
     defer_next_step: list[str] = Field(default_factory=list)
     ask_concrete_time: list[str] = Field(default_factory=list)
+    counter_next_step: list[str] = Field(default_factory=list)
+    accept_counter: list[str] = Field(default_factory=list)
     hang_up: list[str] = Field(default_factory=list)
     goodbye: list[str] = Field(default_factory=list)
     redirect: list[str] = Field(default_factory=list)
@@ -217,6 +222,20 @@ class Matching(BaseModel):
     refer_back: WordLists = Field(default_factory=WordLists)
 
 
+class CounterRules(BaseModel):
+    """When a buyer answers a proposed time with another one (rule in app/roleplay/state.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # These personalities' calendars are full: their first concrete proposal gets another time.
+    personalities: list[Personality] = Field(default_factory=list)
+    # Per scenario, the kind of fact that makes a buyer without real interest yet offer a later
+    # time instead of turning the proposal down.
+    interest: dict[Literal["cold_call", "discovery"], FactKind] = Field(default_factory=dict)
+    # The slots the customer offers, per language, the first one the rep did not name.
+    times: WordLists
+
+
 Difficulty = Literal["easy", "normal", "hard"]
 DIFFICULTIES: tuple[Difficulty, ...] = get_args(Difficulty)
 
@@ -244,6 +263,7 @@ class CustomerRules(BaseModel):
     closed_reveals: list[FactKind]
     # What counts as real interest before a next step is accepted, per scenario.
     interest: dict[Literal["cold_call", "discovery"], FactKind]
+    counter: CounterRules
     matching: Matching
     lines: dict[Language, LanguageLines]
 
@@ -261,6 +281,9 @@ class CustomerRules(BaseModel):
         for scenario in ("cold_call", "discovery"):
             if scenario not in self.interest:
                 raise ValueError(f"interest: missing scenario {scenario!r}")
+        for lang in get_args(Language):
+            if not self.counter.times.for_language(lang):
+                raise ValueError(f"counter.times: missing {lang!r}")
         return self
 
     def for_personality(self, personality: Personality) -> PersonalityRules:

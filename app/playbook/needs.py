@@ -86,7 +86,7 @@ class PotentialRules(_Strict):
 
 class NextStepActs(_Strict):
     accepted: list[str] = Field(default_factory=lambda: ["accept_next_step"])
-    deferred: list[str] = Field(default_factory=lambda: ["defer_next_step"])
+    deferred: list[str] = Field(default_factory=lambda: ["defer_next_step", "counter_next_step"])
 
 
 class MatchThresholds(_Strict):

@@ -191,6 +191,8 @@ class LLMEngine:
             # Already said earlier in this session: named again, never new information.
             recalled=[{"kind": f.kind, "text": f.text} for f in d.recalled],
             ends=d.state.ended,
+            # The slot the customer offers instead, or the one agreed.
+            step_time=d.next_step.time if d.next_step is not None else None,
         )
 
     def messages(self, ctx: ReplyContext) -> list[BaseMessage]:

@@ -42,6 +42,7 @@ def _seen(
         coaching=coaching,
         revealed=[RevealedFact.model_validate(f) for f in meta.get("revealed", [])],
         act=meta.get("act"),
+        next_step=meta.get("next_step"),
     )
 
 

@@ -78,7 +78,12 @@ def _line_kinds(ctx: ReplyContext) -> list[LineKind]:
         case "puzzled":
             return ["puzzled"]
         case "accept_next_step":
-            return ["accept_next_step", *closing]
+            taken: LineKind = (
+                "accept_counter" if d.reason == "counter_taken" else "accept_next_step"
+            )
+            return [taken, *closing]
+        case "counter_next_step":
+            return ["counter_next_step", *closing]
         case "defer_next_step":
             kind: LineKind = "defer_next_step"
             if d.reason == "no_concrete_time":
@@ -116,11 +121,14 @@ def compose_reply(ctx: ReplyContext) -> str:
     persona = ctx.persona
     said = [t.text for t in ctx.history if t.speaker == "customer"]
     parts: list[str] = []
+    time = d.next_step.time if d.next_step is not None else ""
     for kind in _line_kinds(ctx):
         # The personality's own lines first, then every line of the kind.
         tiers = [
             [
-                line.format(name=persona.name, title=persona.title, company=persona.company)
+                line.format(
+                    name=persona.name, title=persona.title, company=persona.company, time=time
+                )
                 for line in lines
             ]
             for lines in (

@@ -258,6 +258,9 @@ async def run_turn(
                 "revealed": [f.model_dump(mode="json") for f in decision.facts],
                 "act": decision.act,
                 "mood": decision.mood,
+                "next_step": (
+                    decision.next_step.model_dump(mode="json") if decision.next_step else None
+                ),
                 # The customer's state after this turn, so a retry can start from here.
                 "state": state_after,
             }

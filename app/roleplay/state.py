@@ -29,8 +29,8 @@ The rule set, applied to every rep turn in this order:
 3. When patience reaches zero the customer hangs up: act `hang_up`, `ended` True, nothing
    revealed on that turn.
 4. What the customer does (first match wins):
-   - a goodbye: `goodbye`, a closing line, `ended` True (a next step proposed in the same turn
-     is answered first, as below, and the call still ends);
+   - a goodbye: `goodbye`, a closing line, `ended` True (a next step proposed in the same turn,
+     or a slot the customer offered, is answered first, as below, and the call still ends);
    - meta (talks to the program, asks for hidden needs, "are you an AI?"): `puzzled`, in
      character, nothing revealed;
    - a hard close (sign, buy, a discount or deadline): before any need-payoff an objection
@@ -39,8 +39,19 @@ The rule set, applied to every rep turn in this order:
      concrete time and real interest (a need-payoff revealed in discovery, a problem revealed
      in a cold call; `interest` in customer.yaml); with interest but no concrete time the
      customer asks for one (`defer_next_step`, reason `no_concrete_time`); without interest it
-     is deferred (reason `no_interest`). Once a step is agreed, a later proposal is taken as
-     a courtesy (`acknowledge`, reason `already_agreed`): the agreed step stands;
+     is deferred (reason `no_interest`). A concrete time may be countered instead, as a real
+     calendar would (`counter_next_step`, customer.yaml `counter`): a busy personality's first
+     concrete proposal with interest (reason `busy`), and a proposal before real interest once
+     `counter.interest` is revealed (an implication in discovery: reason `later`, a later slot
+     instead of a no). The customer offers the first of `counter.times` the rep did not name
+     (`Decision.next_step`: that time, the proposal's form, the proposing turn). While that
+     slot is open, the rep's next turn that asks no SPIN question, pitches nothing and is not
+     off topic (a yes, an acknowledgement, a goodbye, a proposal of that same slot or of none)
+     takes it: `accept_next_step`, reason `counter_taken`, the step agreed is the customer's
+     slot. A proposal of another slot is accepted with interest, unless it is the declined one
+     again; before interest the customer's offer stands (`counter_next_step` again). Once a
+     step is agreed, a later proposal is taken as a courtesy (`acknowledge`, reason
+     `already_agreed`): the agreed step stands;
    - off-topic: `redirect`, an in-character nudge back to business, nothing revealed;
    - a repeat of an earlier rep turn (`signals.repeat_of`): `recall`, "as I said", naming
      again only what the customer said in answer to that turn (`recalled`), nothing new;
@@ -124,7 +135,7 @@ from app.playbook.customer import (
     PersonalityRules,
 )
 from app.playbook.persona import Fact, FactKind, Language, Persona, PublicFact, PublicTopic
-from app.roleplay.transcript import RevealedFact
+from app.roleplay.transcript import RevealedFact, StepOffer
 
 Act = Literal[
     "greet",
@@ -140,6 +151,7 @@ Act = Literal[
     "puzzled",
     "accept_next_step",
     "defer_next_step",
+    "counter_next_step",
     "goodbye",
     "hang_up",
 ]
@@ -169,6 +181,9 @@ Reason = Literal[
     "no_interest",
     "no_concrete_time",
     "already_agreed",
+    "busy",
+    "later",
+    "counter_taken",
 ]
 
 
@@ -186,6 +201,9 @@ class CustomerState(BaseModel):
     turns: int = 0  # rep turns seen
     ended: bool = False
     next_step_agreed: bool = False
+    # The slot the customer offered instead of the rep's, until the rep takes it or another.
+    counter: StepOffer | None = None
+    counters: int = 0  # slots offered so far
     last_act: Act | None = None
     # Rep turn seq -> the fact ids the customer said in answer to it (for "as I said").
     answers: dict[str, list[str]] = Field(default_factory=dict)
@@ -204,6 +222,8 @@ class Decision(BaseModel):
     terse: bool = False
     reason: Reason | None = None
     objection: str | None = None
+    # A countered or agreed next step: the time the customer offers or agrees to, and its form.
+    next_step: StepOffer | None = None
 
 
 def initial_state(
@@ -575,6 +595,7 @@ class _Move(BaseModel):
     recalled: list[RevealedFact] = Field(default_factory=list)
     terse: bool = False
     earned: bool = False  # an open question that revealed: earns `open_question`
+    step: StepOffer | None = None
 
 
 def _recall(persona: Persona, fact_ids: Iterable[str], reason: Reason) -> _Move:
@@ -678,6 +699,94 @@ def _thread_of(persona: Persona, fact_id: str) -> str:
     return "public" if persona.public_fact(fact_id) is not None else "situation"
 
 
+# --- next steps ----------------------------------------------------------------------------
+
+
+def _same_time(a: str | None, b: str | None) -> bool:
+    """Two time phrases name the same slot ("next Tuesday at 10am" and "Tuesday at 10am")."""
+    if not a or not b:
+        return False
+
+    def norm(t: str) -> str:
+        t = re.sub(r"\bnext\b|\bthis\b|\bon\b", "", t.lower())
+        return re.sub(r"[\s,.。,的]+|^下(?=周|星期|礼拜)", "", t)
+
+    x, y = norm(a), norm(b)
+    return bool(x and y) and (x in y or y in x)
+
+
+def takes_counter(state: CustomerState, coaching: Coaching) -> bool:
+    """With a slot of the customer's open, the rep takes it unless it asks something else,
+    pitches or wanders off ("好的,就按您说的", "Monday works", a goodbye)."""
+    s = coaching.signals
+    if state.counter is None or s.off_topic or s.pitch or coaching.spin is not None:
+        return False
+    return s.next_step.proposed or s.acknowledgement or s.goodbye or coaching.question is None
+
+
+def _counter(
+    persona: Persona, coaching: Coaching, rules: CustomerRules, seq: int | None
+) -> StepOffer:
+    """The slot the customer offers instead: the first one the rep did not name."""
+    asked = coaching.signals.next_step
+    slots = rules.counter.times.for_language(persona.language)
+    time = next((t for t in slots if not _same_time(t, asked.time_text)), slots[0])
+    return StepOffer(time=time, form=asked.form, proposed_seq=seq, declined=asked.time_text)
+
+
+def _answer_next_step(
+    state: CustomerState,
+    new: CustomerState,
+    persona: Persona,
+    coaching: Coaching,
+    scenario: Scenario,
+    rules: CustomerRules,
+    seq: int | None,
+) -> _Move:
+    """A proposed next step, or the rep's answer to the customer's own slot (rule 4)."""
+    asked = coaching.signals.next_step
+    interest = has_interest(state, persona, scenario, rules)
+    pending = state.counter
+    if state.next_step_agreed:
+        return _Move(act="acknowledge", reason="already_agreed")
+    agreed: StepOffer | None = None
+    if pending is not None:
+        declined_again = asked.has_concrete_time and _same_time(asked.time_text, pending.declined)
+        if not asked.has_concrete_time or _same_time(asked.time_text, pending.time):
+            agreed = pending.model_copy(update={"form": pending.form or asked.form})
+        elif interest and not declined_again:
+            agreed = StepOffer(time=asked.time_text or "", form=asked.form, proposed_seq=seq)
+        else:
+            # The same slot as before, or any other one before real interest: the offer stands.
+            return _Move(
+                act="counter_next_step", reason="busy" if interest else "later", step=pending
+            )
+        new.counter = None
+        new.next_step_agreed = True
+        reason: Reason | None = "counter_taken" if agreed.time == pending.time else None
+        return _Move(act="accept_next_step", reason=reason, step=agreed)
+    if not asked.has_concrete_time:
+        why: Reason = "no_concrete_time" if interest else "no_interest"
+        return _Move(act="defer_next_step", reason=why)
+    counter = rules.counter
+    busy = persona.personality in counter.personalities and state.counters == 0
+    partial = counter.interest.get(scenario)
+    later = (
+        not interest
+        and partial is not None
+        and any(persona.fact_kind(f) == partial for f in state.revealed)
+    )
+    if (interest and busy) or later:
+        new.counter = _counter(persona, coaching, rules, seq)
+        new.counters += 1
+        return _Move(act="counter_next_step", reason="later" if later else "busy", step=new.counter)
+    if not interest:
+        return _Move(act="defer_next_step", reason="no_interest")
+    new.next_step_agreed = True
+    step = StepOffer(time=asked.time_text or "", form=asked.form, proposed_seq=seq)
+    return _Move(act="accept_next_step", step=step)
+
+
 def decide(
     state: CustomerState,
     persona: Persona,
@@ -746,7 +855,9 @@ def decide(
     objection: str | None = None
     asks = coaching.question is not None or signals.question_count > 0
 
-    if signals.goodbye and not (next_step and not opener_turn):
+    # The rep's answer to a slot the customer offered counts as an answer to a proposal.
+    answers_step = next_step or takes_counter(state, coaching)
+    if signals.goodbye and not (answers_step and not opener_turn):
         move = _Move(act="goodbye", reason=None)
     elif signals.meta:
         move = _Move(act="puzzled", reason="meta")
@@ -757,17 +868,8 @@ def decide(
             new.objections_raised += 1
         else:
             move = _Move(act="defer_next_step", reason="hard_close")
-    elif next_step and not opener_turn:
-        if state.next_step_agreed:
-            move = _Move(act="acknowledge", reason="already_agreed")
-        elif has_interest(state, persona, scenario, rules):
-            if signals.next_step.has_concrete_time:
-                move = _Move(act="accept_next_step")
-                new.next_step_agreed = True
-            else:
-                move = _Move(act="defer_next_step", reason="no_concrete_time")
-        else:
-            move = _Move(act="defer_next_step", reason="no_interest")
+    elif answers_step and not opener_turn:
+        move = _answer_next_step(state, new, persona, coaching, scenario, rules, seq)
     elif signals.off_topic and not opener_turn:
         move = _Move(act="redirect", reason="off_topic")
     elif repeat:
@@ -850,6 +952,7 @@ def decide(
         move = _Move(act="hang_up", reason="patience_exhausted")
         objection = None
         new.next_step_agreed = state.next_step_agreed
+        new.counter, new.counters = state.counter, state.counters
         new.objections_raised = state.objections_raised
 
     new.revealed.extend(f.id for f in move.facts)
@@ -865,4 +968,5 @@ def decide(
         terse=move.terse,
         reason=move.reason,
         objection=objection if move.act == "object" else None,
+        next_step=move.step if move.act in ("accept_next_step", "counter_next_step") else None,
     )

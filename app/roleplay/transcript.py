@@ -24,6 +24,17 @@ class RevealedFact(BaseModel):
     topic: PublicTopic | None = None
 
 
+class StepOffer(BaseModel):
+    """A next step as the customer holds it: the time it offered instead (a counter) or the time
+    agreed, with the step's form and the rep turn that first proposed it."""
+
+    time: str
+    form: str | None = None
+    proposed_seq: int | None = None
+    # The rep's time the customer could not make (a counter only).
+    declined: str | None = None
+
+
 class TranscriptTurn(BaseModel):
     seq: int
     speaker: Speaker
@@ -32,3 +43,5 @@ class TranscriptTurn(BaseModel):
     # Customer turns only: what the state machine allowed and what the customer did.
     revealed: list[RevealedFact] = Field(default_factory=list)
     act: str | None = None
+    # Customer turns only: the step it countered with or agreed to (its time and form).
+    next_step: StepOffer | None = None

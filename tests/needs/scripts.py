@@ -158,6 +158,7 @@ def play(script: Script, *, labelled: bool = True, playbook: Playbook = PLAYBOOK
                 text=reply,
                 revealed=decision.facts,
                 act=decision.act,
+                next_step=decision.next_step,
             )
         )
         state = decision.state
@@ -198,7 +199,8 @@ EXCELLENT = [
                 "您看下周三下午两点,我带同行案例过来,花30分钟给您和调度主管演示一下,方便吗?",
                 "q/c ns@",
             ),
-            ("好的,感谢陈总,那我们周三见!", "- bye"),
+            # A busy buyer offers another slot; the rep takes it.
+            ("好的,那就下周一上午十点,我准时过来。感谢陈总,再见!", "- ack bye"),
         ),
     ),
     Script(
@@ -297,7 +299,7 @@ EXCELLENT = [
                 "Could we do a 15-minute call Thursday at 10am to walk through a case study?",
                 "q/c ns@",
             ),
-            ("Thanks Mark, talk Thursday. Bye!", "- bye"),
+            ("Monday at 10 works. Thanks Mark, talk then. Bye!", "- ack bye"),
         ),
     ),
 ]

@@ -126,3 +126,21 @@ async def test_finish_and_a_turn_at_once_never_leave_a_turn_outside_the_records(
         export = await client.get(f"/api/v1/sessions/{sid}/export", headers=rep.headers)
         assert len(json.loads(export.text)["turns"]) == len(session["turns"])
         assert len(session["turns"]) == (4 if sent.status_code == 200 else 2)
+
+
+async def test_the_customers_own_slot_is_the_step_recorded(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    # A busy buyer answers the rep's Thursday with Monday; the rep takes it and says goodbye.
+    from tests.needs.scripts import EXCELLENT
+
+    script = next(s for s in EXCELLENT if s.name == "excellent-mark-cold-call")
+    sid = await start(client, rep, script.persona_id, script.scenario)
+    for text, _ in script.lines:
+        r = await turn(client, rep, sid, text)
+        assert r.status_code == 200, r.text
+    assert r.json()["status"] == "ended"
+    record = (await client.get(f"/api/v1/sessions/{sid}/needs-record", headers=rep.headers)).json()
+    step = record["next_step"]
+    assert step["agreed"] and step["time"] == "Monday at 10am" and step["form"] == "call"
+    assert "Monday at 10am" in step["text"]

@@ -43,7 +43,12 @@ class Call(Talk):
         self.history += [
             TranscriptTurn(seq=seq, speaker="rep", text=text, coaching=c),
             TranscriptTurn(
-                seq=seq + 1, speaker="customer", text=reply, revealed=d.facts, act=d.act
+                seq=seq + 1,
+                speaker="customer",
+                text=reply,
+                revealed=d.facts,
+                act=d.act,
+                next_step=d.next_step,
             ),
         ]
         return d, reply
@@ -378,6 +383,102 @@ def test_an_agreed_next_step_stands_against_a_later_mention() -> None:
         coaching(question=None, language="en", next_step=later),
     )
     assert d.act == "acknowledge" and d.reason == "already_agreed"
+
+
+def interested(call: Talk, upto: str) -> None:
+    """The first thread of the persona revealed up to this kind (the interest a buyer has)."""
+    p = call.persona.problems[0]
+    ids = {"problem": [p.id], "implication": [p.id, p.implications[0].id]}
+    ids["need_payoff"] = [*ids["implication"], p.need_payoffs[0].id]
+    call.state.revealed = [call.persona.situation[0].id, *ids[upto]]
+    call.state.last_act = "reveal"
+
+
+PROPOSAL = {
+    "zh": ("下周三下午两点我过来给您演示30分钟,方便吗?", "下周三下午两点", "demo"),
+    "en": ("Could we book a 30-minute demo on Wednesday at 2pm?", "Wednesday at 2pm", "demo"),
+}
+TAKE = {"zh": "好的,那就按您说的时间。", "en": "Sure, that works for me."}
+
+
+def propose(call: Call, time: str | None = None) -> tuple[Decision, str]:
+    lang = call.persona.language
+    text, default, form = PROPOSAL[lang]
+    slot = NextStepSignal(
+        proposed=True, has_concrete_time=True, time_text=time or default, form=form
+    )
+    return call.turn(text, coaching(question="closed", language=lang, next_step=slot))
+
+
+def take(call: Call) -> tuple[Decision, str]:
+    lang = call.persona.language
+    return call.turn(TAKE[lang], coaching(question=None, language=lang, acknowledgement=True))
+
+
+@pytest.mark.parametrize("persona_id", ["chen-logistics", "mark-packaging"])
+def test_a_busy_buyer_offers_another_slot_and_the_step_agreed_is_its_slot(persona_id: str) -> None:
+    from app.needs.extract import build_needs_record
+    from app.playbook import needs
+
+    call = Call(persona_id)
+    interested(call, "need_payoff")
+    lang = call.persona.language
+    counter, said = propose(call)
+    slots = RULES.counter.times.for_language(lang)
+    assert counter.act == "counter_next_step" and counter.reason == "busy"
+    assert counter.next_step is not None and counter.next_step.time == slots[0]
+    assert slots[0] in said and not counter.state.next_step_agreed
+    proposal_seq = call.history[-2].seq
+    agreed, reply = take(call)
+    assert agreed.act == "accept_next_step" and agreed.state.next_step_agreed
+    assert agreed.next_step is not None and agreed.next_step.time == slots[0]
+    assert agreed.next_step.form == "demo" and slots[0] in reply
+    record = build_needs_record(
+        "s", call.persona, "discovery", call.history, needs.load(PLAYBOOK), lang
+    )
+    step = record.next_step
+    assert step is not None and step.agreed
+    assert (step.time, step.form) == (slots[0], "demo")
+    assert step.turn_seq == call.history[-1].seq and step.proposed_turn_seq == proposal_seq
+
+
+@pytest.mark.parametrize("persona_id", ["liu-retail", "morgan-saas"])
+def test_a_proposal_before_real_interest_gets_a_later_slot_not_a_yes(persona_id: str) -> None:
+    call = Call(persona_id)
+    interested(call, "implication")
+    counter, _ = propose(call)
+    assert counter.act == "counter_next_step" and counter.reason == "later"
+    assert counter.next_step is not None
+    # Another slot of the rep's own is no yes either: the customer's offer stands.
+    again, _ = propose(
+        call, time="明天上午十点" if call.persona.language == "zh" else "tomorrow at 10am"
+    )
+    assert again.act == "counter_next_step" and again.next_step == counter.next_step
+    agreed, _ = take(call)
+    assert agreed.act == "accept_next_step" and agreed.next_step == counter.next_step
+
+
+@pytest.mark.parametrize("persona_id", ["liu-retail", "morgan-saas"])
+def test_a_proposal_with_only_a_problem_known_is_still_turned_down(persona_id: str) -> None:
+    call = Call(persona_id)
+    interested(call, "problem")
+    d, _ = propose(call)
+    assert d.act == "defer_next_step" and d.reason == "no_interest" and d.next_step is None
+    d, _ = take(call)  # nothing of the customer's to take
+    assert d.act != "accept_next_step" and not d.state.next_step_agreed
+
+
+def test_a_busy_buyer_with_interest_takes_another_slot_of_the_reps_but_not_the_declined_one() -> (
+    None
+):
+    call = Call("mark-packaging")
+    interested(call, "need_payoff")
+    first, _ = propose(call, time="Wednesday at 2pm")
+    again, _ = propose(call, time="next Wednesday at 2pm")
+    assert again.act == "counter_next_step" and again.next_step == first.next_step
+    other, _ = propose(call, time="Friday at 9am")
+    assert other.act == "accept_next_step" and other.next_step is not None
+    assert other.next_step.time == "Friday at 9am"
 
 
 # --- variety ------------------------------------------------------------------------------
