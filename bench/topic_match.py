@@ -4,7 +4,11 @@ For every playbook persona, questions are built from each of its facts' keywords
 the fact asked about should score at least the threshold) and from the keywords of every other
 persona in the same language (off-thread: no fact of this persona should). The table prints,
 per threshold, the share of on-topic questions that reach their own fact and the share of
-off-thread questions that reach any fact. The rule in app/roleplay/state.py cites these figures.
+off-thread questions that reach any fact. A last table plays implication questions right after
+the customer named a problem: pointing back at it as the cause ("what does that do to your
+hiring plans?") with a consequence the persona has no fact on, and naming another persona's
+topic after a pointing word ("what has that corrugator downtime cost you?"). The rule in
+app/roleplay/state.py cites these figures.
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.coach.analyzer import topic_words  # noqa: E402
+from app.coach.schemas import Coaching, Signals  # noqa: E402
 from app.playbook import customer  # noqa: E402
 from app.playbook.loader import load_personas  # noqa: E402
 from app.playbook.persona import Language, Persona  # noqa: E402
-from app.roleplay.state import Topic, match_score  # noqa: E402
+from app.roleplay.state import Topic, decide, initial_state, match_score  # noqa: E402
 
 TEMPLATES = {
     "zh": ["关于{kw},目前是怎么做的?", "{kw}这块有什么不顺的地方吗?"],
@@ -95,6 +100,105 @@ NATURAL: dict[str, list[tuple[str, str]]] = {
 }
 
 
+# Consequences a rep may ask about, pointing back at the problem as their cause.
+CAUSE_TEMPLATES = {
+    "zh": [
+        "这个问题对{area}有什么影响?",
+        "这对{area}有什么影响?",
+        "长期下去,{area}会受到什么影响?",
+    ],
+    "en": [
+        "What does that do to your {area}?",
+        "How does that affect {area}?",
+        "What has it cost you in {area}?",
+    ],
+}
+AREAS = {
+    "zh": [
+        "交货承诺",
+        "客户关系",
+        "招聘计划",
+        "现金流",
+        "团队士气",
+        "年度目标",
+        "新项目",
+        "供应商关系",
+    ],
+    "en": [
+        "delivery commitments",
+        "customer relationships",
+        "hiring plans",
+        "cash flow",
+        "team morale",
+        "annual targets",
+        "new projects",
+        "supplier relationships",
+    ],
+}
+# Another persona's topic after a pointing word, asked as an implication.
+FOREIGN_CAUSE = {
+    "zh": ["那{kw}对你们有什么影响?", "这个{kw}给你们带来多少损失?"],
+    "en": ["What has that {kw} cost you?", "What does this {kw} do to your numbers?"],
+}
+
+
+def _ask(persona: Persona, text: str, spin: str, rules: customer.CustomerRules, state):  # type: ignore[no-untyped-def]
+    reading = Coaching.model_validate(
+        {
+            "language": persona.language,
+            "spin": spin,
+            "question": "open",
+            "signals": Signals(topic=topic_words(text), question_count=1),
+        }
+    )
+    return decide(state, persona, reading, "discovery", rules)
+
+
+def pointing_back(personas: dict[str, Persona], rules: customer.CustomerRules) -> None:
+    """Implication questions right after the first problem: the cause pointed at, or a topic of
+    another persona after a pointing word."""
+    print(f"\n{'after a problem':<20} {'asked':>5} {'thread':>7} {'other':>6} {'honest':>7}")
+    totals = {"cause": [0, 0, 0, 0], "foreign": [0, 0, 0, 0]}
+    for persona in personas.values():
+        lang = persona.language
+        opening = {"zh": "现在是怎么运作的?", "en": "How does it work today?"}[lang]
+        problem = {"zh": "目前最大的挑战是什么?", "en": "What's your biggest challenge?"}[lang]
+        state = initial_state(persona, rules).model_copy(update={"rapport": 1})
+        state = _ask(persona, opening, "situation", rules, state).state
+        first = _ask(persona, problem, "problem", rules, state)
+        p = next(x for x in persona.problems if x.id == first.facts[0].id)
+
+        def named(text: str, p: Persona = persona) -> bool:
+            tp = Topic(topic_words(text), p.language, rules.matching)
+            return max(match_score(f, tp) for f in p.all_facts()) >= rules.matching.min_score
+
+        cause = [t.format(area=a) for t in CAUSE_TEMPLATES[lang] for a in AREAS[lang]]
+        foreign = [
+            t.format(kw=kw)
+            for other in personas.values()
+            if other.id != persona.id and other.language == lang
+            for f in other.all_facts()
+            for kw in f.keywords[:1]
+            for t in FOREIGN_CAUSE[lang]
+        ]
+        for group, questions in (("cause", cause), ("foreign", foreign)):
+            for q in questions:
+                if named(q):
+                    continue  # the persona has a fact on it: the matching rules answer it
+                d = _ask(persona, q, "implication", rules, first.state)
+                said = [f.id for f in d.facts]
+                row = totals[group]
+                row[0] += 1
+                row[1] += said == [p.implications[0].id]
+                row[2] += bool(said) and said != [p.implications[0].id]
+                row[3] += not said
+                if group == "foreign" and said and "-v" in sys.argv:
+                    print("  ", persona.id, said, d.reason, q)
+    for group, (n, thread, other, honest) in totals.items():
+        label = {"cause": "cause pointed at", "foreign": "another's topic"}[group]
+        print(f"{label:<20} {n:>5} {thread / n:>7.3f} {other / n:>6.3f} {honest / n:>7.3f}")
+
+
 def keyword_questions(persona: Persona) -> list[tuple[str, str]]:
     """(fact id, question) for every keyword of every hidden fact."""
     out = []
@@ -165,6 +269,7 @@ def main() -> None:
                 misses.append(f"  {pid} {fid} score {score} (best {top.id}): {q}")
     print(f"\nmisses at min_score {rules.matching.min_score}: {len(misses)}")
     print("\n".join(misses))
+    pointing_back(personas, rules)
 
 
 if __name__ == "__main__":

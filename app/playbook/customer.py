@@ -220,6 +220,9 @@ class Matching(BaseModel):
     # Words pointing back at what the customer just said ("that", 这种): a question naming no
     # fact of its own but pointing back is about the conversation's thread, not a new topic.
     refer_back: WordLists = Field(default_factory=WordLists)
+    # Pointing words as the cause of what is asked ("what does that do to ...?", 这个问题对):
+    # an implication question so phrased is about the thread in hand, whatever it names.
+    refer_cause: WordLists = Field(default_factory=WordLists)
 
 
 class CounterRules(BaseModel):

@@ -12,7 +12,7 @@ from app.playbook.errors import PlaybookError
 from app.playbook.persona import Persona
 from app.roleplay.engine import ReplyContext
 from app.roleplay.scripted import compose_reply
-from app.roleplay.state import Decision, decide, initial_state
+from app.roleplay.state import Decision, Topic, decide, initial_state, match_score
 from app.roleplay.transcript import TranscriptTurn
 from tests.roleplay.test_state import PERSONAS, PLAYBOOK, RULES, Talk, coaching
 
@@ -211,6 +211,77 @@ def test_pointing_back_does_not_open_a_topic_the_persona_lacks(persona_id: str, 
         d = t.say(text, coaching(kind, language=lang))
         assert d.facts == [], (text, d.facts)
         assert t.state.revealed == before
+
+
+# Implication questions whose pointing word is the cause ("what does THAT do to ...?"), each
+# naming a consequence in words of its own.
+CAUSE = {
+    "zh": [
+        "这个问题对你们的交货承诺有什么影响?",
+        "这对团队士气有什么影响?",
+        "长期下去,招聘计划会受到什么影响?",
+    ],
+    "en": [
+        "What does that do to your delivery commitments?",
+        "How does that affect your hiring plans?",
+        "What has it cost you in team morale?",
+    ],
+}
+# The same question shapes about a noun of another industry: a topic of its own.
+CAUSE_OF_A_FOREIGN_TOPIC = {
+    "zh": ["那门诊挂号排队对你们有什么影响?", "那生鲜叶菜的损耗给你们带来多少损失?"],
+    "en": [
+        "What has that student laptop rollout cost you?",
+        "What does that loan underwriting cost?",
+    ],
+}
+
+
+def lacks(persona: Persona, text: str) -> bool:
+    """No fact of this persona is about what the question names."""
+    topic = Topic(topic_words(text), persona.language, RULES.matching)
+    best = max(match_score(f, topic) for f in persona.all_facts())
+    return best < RULES.matching.min_score
+
+
+def after_first_problem(persona_id: str) -> tuple[Talk, str]:
+    t = warmed(persona_id)
+    lang = t.persona.language
+    first = t.say(
+        {"zh": "目前最大的挑战是什么?", "en": "What's your biggest challenge?"}[lang],
+        coaching("problem", language=lang),
+    )
+    return t, first.facts[0].id
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+def test_pointing_back_at_the_cause_gets_the_open_threads_next_implication(
+    persona_id: str,
+) -> None:
+    persona = PERSONAS[persona_id]
+    asked = [q for q in CAUSE[persona.language] if lacks(persona, q)]
+    assert len(asked) >= 2  # most of them name what this persona has no fact about
+    for text in asked:
+        t, problem_id = after_first_problem(persona_id)
+        problem = next(p for p in persona.problems if p.id == problem_id)
+        d = t.say(text, coaching("implication", language=persona.language))
+        assert [f.id for f in d.facts] == [problem.implications[0].id], text
+        # Once that thread has nothing more to say, the honest answer, not another thread.
+        t.state.revealed += [i.id for i in problem.implications if i.id not in t.state.revealed]
+        d = t.say(text, coaching("implication", language=persona.language))
+        assert d.facts == [] and d.act == "deflect", text
+        assert d.reason in ("not_an_issue", "nothing_left"), text
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+def test_a_cause_named_by_a_noun_of_another_industry_reveals_nothing(persona_id: str) -> None:
+    persona = PERSONAS[persona_id]
+    asked = [q for q in CAUSE_OF_A_FOREIGN_TOPIC[persona.language] if lacks(persona, q)]
+    assert asked
+    for text in asked:
+        t, _ = after_first_problem(persona_id)
+        d = t.say(text, coaching("implication", language=persona.language))
+        assert d.facts == [], (text, d.facts)
 
 
 def test_honest_answers_are_said_in_the_customers_words() -> None:

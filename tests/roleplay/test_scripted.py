@@ -270,7 +270,9 @@ def test_good_spin_questions_in_order_uncover_every_need(persona_id: str) -> Non
     assert sorted(call.revealed_of("need_payoff")) == sorted(all_needs)
     assert len(call.state.revealed) == len(persona.all_facts())
     assert not call.state.ended
-    assert call.decisions[-1].act == "accept_next_step"
+    # A busy buyer answers the first concrete time with a slot of its own.
+    busy = persona.personality in RULES.counter.personalities
+    assert call.decisions[-1].act == ("counter_next_step" if busy else "accept_next_step")
     # Each need is said in the customer's words, in the turn that revealed it.
     customer_text = " ".join(t.text for t in call.history if t.speaker == "customer")
     for p in persona.problems:
@@ -350,6 +352,11 @@ def test_good_spin_conversation_labelled_by_the_coach_uncovers_every_need(person
     all_needs = [n.id for p in persona.problems for n in p.need_payoffs]
     assert sorted(call.revealed_of("need_payoff")) == sorted(all_needs)
     assert not call.state.ended
+    if persona.personality in RULES.counter.personalities:
+        # A busy buyer offers its own slot; the rep taking it agrees the step.
+        assert call.state.counter is not None
+        yes = "OK, that works." if persona.language == "en" else "好的,没问题。"
+        call.turn(yes, analyze(call, yes))
     assert call.state.next_step_agreed
 
 
