@@ -46,10 +46,11 @@ The rule set, applied to every rep turn in this order:
      instead of a no). The customer offers the first of `counter.times` the rep did not name
      (`Decision.next_step`: that time, the proposal's form, the proposing turn). While that
      slot is open, the rep's next turn that asks no SPIN question, pitches nothing and is not
-     off topic (a yes, an acknowledgement, a goodbye, a proposal of that same slot or of none)
-     takes it: `accept_next_step`, reason `counter_taken`, the step agreed is the customer's
-     slot. A proposal of another slot is accepted with interest, unless it is the declined one
-     again; before interest the customer's offer stands (`counter_next_step` again). Once a
+     off topic (a yes, an acknowledgement, a goodbye, a proposal of that same slot or of none,
+     "great, I'll send the invite this afternoon") takes it: `accept_next_step`, reason
+     `counter_taken`, the step agreed is the customer's slot. Another slot asked as a question
+     is accepted with interest, unless it is the declined one again; before interest the
+     customer's offer stands (`counter_next_step` again). Once a
      step is agreed, a later proposal is taken as a courtesy (`acknowledge`, reason
      `already_agreed`): the agreed step stands;
    - off-topic: `redirect`, an in-character nudge back to business, nothing revealed;
@@ -112,6 +113,8 @@ The rule set, applied to every rep turn in this order:
      confirms and adds that one fact, tersely); a closed implication or need-payoff question
      gets a terse non-answer (`short_answer`, reason `closed_question`), unless it asks for
      one value (`signals.asks_value`): then the customer gives the figure, tersely.
+     A SPIN question also read as small talk that matches nothing in the persona (the honest
+     `deflect` above) is answered as small talk instead.
    - a summary, or an acknowledgement that asks nothing, right after the customer revealed
      something: `elaborate`, the customer adds the next earned fact of that same thread (the
      next situation fact; the first or next implication of that problem; the next
@@ -628,6 +631,24 @@ class _Move(BaseModel):
     step: StepOffer | None = None
 
 
+def _chat(
+    state: CustomerState,
+    new: CustomerState,
+    pr: PersonalityRules,
+    costs: list[Effect],
+    gains: list[Effect],
+) -> _Move:
+    """Small talk: welcome up to the personality's limit, then it costs."""
+    move = _Move(act="small_talk")
+    if state.small_talk_turns >= pr.small_talk_limit:
+        move.reason = "excess_small_talk"
+        costs.append(pr.costs.excess_small_talk)
+    else:
+        gains.append(pr.gains.small_talk)
+    new.small_talk_turns += 1
+    return move
+
+
 def _recall(persona: Persona, fact_ids: Iterable[str], reason: Reason) -> _Move:
     facts = [f for f in (as_revealed(persona, i) for i in fact_ids) if f is not None]
     return _Move(act="recall", reason=reason, recalled=facts)
@@ -799,7 +820,10 @@ def _answer_next_step(
     agreed: StepOffer | None = None
     if pending is not None:
         declined_again = asked.has_concrete_time and _same_time(asked.time_text, pending.declined)
-        if not asked.has_concrete_time or _same_time(asked.time_text, pending.time):
+        # Only a question offers another slot; "great, I'll send the invite this afternoon"
+        # takes the customer's.
+        other = asked.has_concrete_time and coaching.question is not None
+        if not other or _same_time(asked.time_text, pending.time):
             agreed = pending.model_copy(update={"form": pending.form or asked.form})
         elif interest and not declined_again:
             agreed = StepOffer(time=asked.time_text or "", form=asked.form, proposed_seq=seq)
@@ -951,6 +975,10 @@ def decide(
         )
         if move.reason in ("no_problem_known", "no_implication_known"):
             costs.append(pr.costs.unearned_question)
+        elif signals.small_talk and move.reason in ("need_to_check", "not_an_issue"):
+            # "团队应该挺辛苦的吧?" read as small talk and a question on nothing the customer
+            # has: it is chat, answered as chat, not "I'd have to check".
+            move = _chat(state, new, pr, costs, gains)
     elif (
         (signals.summary or (signals.acknowledgement and not asks))
         and not pitching
@@ -970,13 +998,7 @@ def decide(
         else:
             move = _Move(act="acknowledge", reason="value_point")
     elif signals.small_talk:
-        move = _Move(act="small_talk")
-        if state.small_talk_turns >= pr.small_talk_limit:
-            move.reason = "excess_small_talk"
-            costs.append(pr.costs.excess_small_talk)
-        else:
-            gains.append(pr.gains.small_talk)
-        new.small_talk_turns += 1
+        move = _chat(state, new, pr, costs, gains)
     elif asks:
         move = _Move(act="short_answer")
     elif "too_long" in flags:

@@ -284,6 +284,15 @@ def test_a_cause_named_by_a_noun_of_another_industry_reveals_nothing(persona_id:
         assert d.facts == [], (text, d.facts)
 
 
+def test_small_talk_read_as_a_question_on_nothing_is_answered_as_chat() -> None:
+    t = Talk("chen-logistics")
+    d = t.say("陈总您好,最近团队应该挺辛苦的吧?", coaching("situation", "closed", small_talk=True))
+    assert d.act == "small_talk" and d.facts == []
+    # A real situation question that is also friendly still gets its fact.
+    d = t.say("现在车队的排线是怎么安排的?", coaching("situation", small_talk=True))
+    assert d.act == "reveal"
+
+
 def test_honest_answers_are_said_in_the_customers_words() -> None:
     call = Call("morgan-saas")
     call.turn("Hi Morgan, how was the conference?", coaching(language="en", small_talk=True))
@@ -527,6 +536,24 @@ def test_a_proposal_before_real_interest_gets_a_later_slot_not_a_yes(persona_id:
     assert again.act == "counter_next_step" and again.next_step == counter.next_step
     agreed, _ = take(call)
     assert agreed.act == "accept_next_step" and agreed.next_step == counter.next_step
+
+
+@pytest.mark.parametrize("persona_id", ["chen-logistics", "mark-packaging"])
+def test_a_yes_that_mentions_another_time_still_takes_the_customers_slot(persona_id: str) -> None:
+    call = Call(persona_id)
+    interested(call, "need_payoff")
+    counter, _ = propose(call)
+    lang = call.persona.language
+    text, time = {
+        "zh": ("好的,那我今天下午把会议邀请发给您,谢谢!", "今天下午"),
+        "en": ("Great, I'll send the invite this afternoon. Thanks!", "this afternoon"),
+    }[lang]
+    invite = NextStepSignal(proposed=True, has_concrete_time=True, time_text=time, form="email")
+    d, _ = call.turn(
+        text, coaching(question=None, language=lang, acknowledgement=True, next_step=invite)
+    )
+    assert d.act == "accept_next_step" and d.next_step is not None
+    assert d.next_step.time == counter.next_step.time  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("persona_id", ["liu-retail", "morgan-saas"])
