@@ -83,6 +83,23 @@ def test_the_real_customer_prompts_render_in_both_languages() -> None:
             facts=[{"kind": "situation", "text": "F1"}],
             recalled=[{"kind": "problem", "text": "R1"}],
             ends=False,
+            step_time=None,
         )
         assert "- F1" in turn
         assert "- R1" in turn
+        counter = library.render(
+            "customer_turn",
+            persona.language,
+            rep_text="?",
+            act="counter_next_step",
+            mood="neutral",
+            reason="busy",
+            terse=False,
+            objection=None,
+            facts=[],
+            recalled=[],
+            ends=False,
+            step_time="Monday at 10am",
+        )
+        # The slot the customer offers reaches the model as the state machine chose it.
+        assert "Monday at 10am" in counter
