@@ -136,6 +136,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from functools import cached_property
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
@@ -331,17 +332,25 @@ class Topic:
         self.spaced = " " + " ".join(words) + " "
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
-        content = self._content(words)
-        self.specific = bool(content)
-        points = self._points_back(words, content)
-        # Pointing back ("where does THAT fall short?") stands in for a topic only when the
-        # question names little of its own: one word at most (two Chinese characters). "What
-        # trouble do you have with that corrugator downtime?" names a topic of its own.
-        own = sum(len(w) for w in content) if language == "zh" else len(content)
-        self.refers_back = points and own <= (2 if language == "zh" else 1)
-        # "What does THAT do to your delivery dates?": the pointing word is the cause asked
-        # about, so an implication question is about the thread in hand whatever it names.
-        self.points_at_cause = any(self.has(cue) for cue in m.refer_cause.for_language(language))
+        self.words = words
+        self.content = self._content(words)
+        self.specific = bool(self.content)
+
+    @cached_property
+    def refers_back(self) -> bool:
+        """Pointing back ("where does THAT fall short?") stands in for a topic only when the
+        question names little of its own: one word at most (two Chinese characters). "What
+        trouble do you have with that corrugator downtime?" names a topic of its own."""
+        content, zh = self.content, self.language == "zh"
+        own = sum(len(w) for w in content) if zh else len(content)
+        return own <= (2 if zh else 1) and self._points_back(self.words, content)
+
+    @cached_property
+    def points_at_cause(self) -> bool:
+        """ "What does THAT do to your delivery dates?": the pointing word is the cause asked
+        about, so an implication question is about the thread in hand whatever it names."""
+        cues = self.matching.refer_cause.for_language(self.language)
+        return any(self.has(cue) for cue in cues)
 
     def _points_back(self, words: Sequence[str], content: list[str]) -> bool:
         """A pointing word stands for what was said ("where does THAT fall short?", 这种情况),
