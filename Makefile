@@ -40,6 +40,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) bench/coach.py
+	$(PY) bench/turn_steps.py
 	$(PY) bench/pages.py
 	$(PY) bench/turns.py
 
