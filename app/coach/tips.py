@@ -77,6 +77,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 DEFERRED_ACT = "defer_next_step"
 ACCEPTED_ACT = "accept_next_step"
+GREET_ACT = "greet"
 
 
 @dataclass(frozen=True)
@@ -209,6 +210,17 @@ class Conversation:
                     return turn.seq
         return None
 
+    def unclear_caller(self) -> tuple[str, int] | None:
+        """The customer's greeting (words, turn) when it answered an opener that left out
+        who is calling or why, and nothing came since."""
+        if len(self.turns) != 2 or self.turns[1].act != GREET_ACT:
+            return None
+        first = self.turns[0].coaching
+        opener = first.opener if first is not None else None
+        if opener is None or (opener.introduced_self and opener.stated_purpose):
+            return None
+        return self.turns[1].text.strip().replace('"', "'"), self.turns[1].seq
+
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
 
@@ -309,12 +321,17 @@ class Renderer:
         quoted: Said | None = None,
         about: Said | None = None,
         model: str | None = None,
+        said: tuple[str, int] | None = None,
         **values: object,
     ) -> Tip:
-        """`question`: the kind of model question (about `about`), or `model` its text."""
+        """`question`: the kind of model question (about `about`), or `model` its text;
+        `said`: customer words that are no fact (and the turn), quoted by the template."""
         move = self.rules.tips[kind]
         template = move[self.language]
         cites: tuple[int, ...] = ()
+        if said is not None:
+            values.update(quote=said[0], seq=said[1])
+            cites = (said[1],)
         if quoted is not None and (move.quoted is not None or "{quote}" in template):
             template = move.quoted[self.language] if move.quoted is not None else template
             values.update(quote=quoted.quote, seq=quoted.turn_seq)
@@ -377,7 +394,9 @@ def open_version(text: str, spin: SpinType, rules: MoveRules, language: Language
 
 
 # Questions joined in one sentence: "How do you X, and what happens when Y?"
-_JOINED = re.compile(r",\s*(?:and|or)\s+(?=(?:what|how|who|why|where|when|which)\b)", re.I)
+_JOINED = re.compile(r",\s*(?:(?:and|or)\s+)?(?=(?:what|how|who|why|where|when|which)\b)", re.I)
+# A question to keep has some words: "Situation?" alone is no question to ask a buyer.
+_MIN_SIZE: dict[Language, int] = {"zh": 5, "en": 3}
 
 
 def _questions_in(text: str) -> list[str]:
@@ -391,8 +410,14 @@ def _questions_in(text: str) -> list[str]:
 def keep_one(text: str, want: str, playbook: Playbook, language: Language) -> str | None:
     """Which of the turn's questions to keep: the one of the kind the conversation needs
     next, else the first open one; None when the turn splits into fewer than two."""
+
+    def size(part: str) -> int:
+        return len(_HAN.findall(part)) if language == "zh" else len(part.split())
+
     readings = [(p, read_utterance(p, playbook.coach, language)) for p in _questions_in(text)]
-    asked = [(part, u) for part, u in readings if u.question is not None]
+    asked = [
+        (p, u) for p, u in readings if u.question is not None and size(p) >= _MIN_SIZE[language]
+    ]
     if len(asked) < 2:
         return None
     stages = ("situation", "problem", "implication", "need_payoff")
@@ -424,8 +449,10 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
 
 def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest: bool) -> Tip:
     step = reading.signals.next_step
-    if not interest:
-        thread, follow = focus(conv, r.rules)
+    thread, follow = focus(conv, r.rules)
+    # A vague step while a named problem is not yet weighed is better spent on its cost.
+    unweighed = not step.has_concrete_time and thread is not None and not conv.has("implication")
+    if not interest or unweighed:
         # Earning it means finding a problem: no situation question here.
         ask: QuestionKind = "problem" if follow == "situation" else follow
         return r.tip("earn_next_step", question=ask, quoted=thread)
@@ -506,6 +533,7 @@ def _choose(
     rep_text: str,
 ) -> Tip:
     s = reading.signals
+    spin = reading.spin
     flags = set(reading.flags)
     interest = conv.has(playbook.customer.interest[scenario])
     thread, follow = focus(conv, r.rules)
@@ -526,6 +554,10 @@ def _choose(
         return r.tip("back_on_topic", question=follow, quoted=thread)
     if reading.opener is not None:
         return _opener_tip(reading, r, playbook)
+    unclear = conv.unclear_caller()
+    explains = s.pitch or s.value_point or s.next_step.proposed
+    if unclear is not None and spin in (None, "situation") and not explains:
+        return r.tip("clear_up_purpose", said=unclear)
     if s.hard_close and not conv.has("need_payoff"):
         # Draw the need out: its value, else its cost, else the problem itself.
         ask: QuestionKind = "problem"
@@ -557,7 +589,6 @@ def _choose(
         )
     if "no_rapport" in flags:
         return r.tip("rapport_first")
-    spin = reading.spin
     if spin == "implication" and not problem_known:
         situation = conv.latest("situation")
         return r.tip(
@@ -602,7 +633,11 @@ def _choose(
                 quoted=situation,
             )
         if interest:
-            return r.tip("after_summary", question="next_step", about=conv.latest("problem"))
+            # The words a recap should carry: the cost or value the customer put on it.
+            words = conv.latest("need_payoff", "implication", "problem")
+            return r.tip(
+                "after_summary", question="next_step", quoted=words, about=conv.latest("problem")
+            )
         if conv.count("problem") < 2 and thread is not None:
             return r.tip("after_summary_early", question=follow, quoted=thread)
         return r.tip("after_summary_early", question="priority")
@@ -614,7 +649,9 @@ def _choose(
         return r.tip("rapport_to_business", question=follow)
     if scenario == "cold_call" and interest and conv.has("implication"):
         problem = conv.latest("problem")
-        return r.tip("cold_call_next_step", question="next_step", quoted=problem, about=problem)
+        asked = spin is not None and reading.question == "open"
+        kind: MoveKind = "cold_call_next_step_after_answer" if asked else "cold_call_next_step"
+        return r.tip(kind, question="next_step", quoted=problem, about=problem)
     if spin is not None:
         found = _spin_tip(spin, conv, r)
         if found is not None:

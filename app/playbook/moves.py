@@ -67,6 +67,8 @@ MoveKind = Literal[
     "pitch_after_need",
     "check_value",
     "cold_call_next_step",
+    "cold_call_next_step_after_answer",
+    "clear_up_purpose",
     "keep_going",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)

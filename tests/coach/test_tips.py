@@ -247,7 +247,9 @@ def test_model_questions_are_read_by_the_coach_as_what_they_model() -> None:
 REOPENED = [
     ("zh", "problem", "你们库存有问题吗?", "库存这块,现在最让您头疼的是什么?"),
     ("zh", "problem", "高峰期排线是不是经常出问题?", "高峰期排线这块,现在最让您头疼的是什么?"),
-    ("zh", "implication", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些影响?"),
+    ("zh", "implication", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
+    # What it caused is asked about as a consequence, whatever the reading's SPIN type.
+    ("zh", "situation", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
     ("en", "problem", "Is downtime an issue?", "Where does downtime cause you the most trouble?"),
     ("en", "implication", "Is churn a problem for you?", "What has churn cost you so far?"),
     (
@@ -346,3 +348,56 @@ def test_the_next_step_question_names_what_the_customer_called_the_problem() -> 
         assert "the downtime" in tip.text or "the unplanned downtime" in tip.text
     # Whatever the kind, the model question is not the stock one.
     assert "tackle that?" not in tip.text
+
+
+def test_a_customer_who_did_not_catch_who_called_hears_it_before_small_talk() -> None:
+    weak = OpenerCheck(
+        introduced_self=False,
+        stated_purpose=False,
+        named_pain=False,
+        asked_for_time=True,
+        within_30_seconds=True,
+        estimated_seconds=4.0,
+    )
+    history = [
+        rep(1, "刘总好!您爱喝奶茶吗?给我两分钟?", opener=weak, question="closed"),
+        customer(2, "你是做什么的?我没太听明白。", act="greet"),
+    ]
+    small_talk = reading_of(question="open", signals=Signals(small_talk=True))
+    tip = move(small_talk, history, "liu-retail", "cold_call")
+    assert tip.kind == "clear_up_purpose" and tip.cites == (2,)
+    assert "“你是做什么的?我没太听明白。”(#2)" in tip.text and "连锁零售企业" in tip.text
+    # Saying what you do, or asking about a problem, moves on: the usual tips follow.
+    asked = reading_of(spin="problem", question="open")
+    assert move(asked, history, "liu-retail", "cold_call").kind != "clear_up_purpose"
+    explained = reading_of(signals=Signals(value_point=True))
+    assert move(explained, history, "liu-retail", "cold_call").kind != "clear_up_purpose"
+
+
+def test_a_recap_once_there_is_interest_names_the_customers_words_to_play_back() -> None:
+    p1, i1 = fact("chen-logistics", "p1"), fact("chen-logistics", "i1")
+    history = [
+        *chen_after_problem(),
+        rep(5, "排错线对客户有什么影响?", spin="implication", question="open"),
+        customer(6, i1.text, i1),
+    ]
+    tip = move(reading_of(question="closed", signals=Signals(summary=True)), history)
+    if tip.kind == "after_summary":
+        assert "(#6)" in tip.text and "上个季度因为送错货" in tip.text
+    else:  # the discovery meeting wants more than an implication before the next step
+        assert tip.kind == "after_summary_early"
+    assert p1.text[:6] in "".join(t.text for t in history)
+
+
+def test_a_good_question_on_a_cold_call_is_answered_before_the_follow_up_is_booked() -> None:
+    p1, i1 = fact("chen-logistics", "p1"), fact("chen-logistics", "i1")
+    history = [
+        *chen_after_problem(),
+        rep(5, "排错线对客户有什么影响?", spin="implication", question="open"),
+        customer(6, i1.text, i1),
+    ]
+    asked = move(reading_of(spin="need_payoff", question="open"), history, scenario="cold_call")
+    said = move(reading_of(signals=Signals(acknowledgement=True)), history, scenario="cold_call")
+    assert asked.kind == "cold_call_next_step_after_answer" and "回答完" in asked.text
+    assert said.kind == "cold_call_next_step" and "回答完" not in said.text
+    assert "(#4)" in asked.text and p1.text[:8] in asked.text
