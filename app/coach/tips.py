@@ -621,7 +621,8 @@ def _choose(
         if thread is not None and thread.kind != "need_payoff":
             # The pain to ask about first: the open thread, with its next question.
             return r.tip("tie_to_pain", question=follow, quoted=thread)
-        return r.tip("pitch_after_need", question="value_check", quoted=pain, about=problem)
+        need = conv.latest("need_payoff") or pain
+        return r.tip("pitch_after_need", question="value_check", quoted=need, about=problem)
     if "no_question" in flags:
         return r.tip("hand_back", question=follow, quoted=thread)
     if s.summary:

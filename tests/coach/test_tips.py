@@ -247,6 +247,7 @@ def test_model_questions_are_read_by_the_coach_as_what_they_model() -> None:
 REOPENED = [
     ("zh", "problem", "你们库存有问题吗?", "库存这块,现在最让您头疼的是什么?"),
     ("zh", "problem", "高峰期排线是不是经常出问题?", "高峰期排线这块,现在最让您头疼的是什么?"),
+    ("zh", "problem", "对接这块有没有什么难处?", "对接这块,现在最让您头疼的是什么?"),
     ("zh", "implication", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
     # What it caused is asked about as a consequence, whatever the reading's SPIN type.
     ("zh", "situation", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
