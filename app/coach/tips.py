@@ -42,6 +42,7 @@ table (proposed earlier and not put off by the customer).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -255,8 +256,10 @@ def _bits(text: str, language: Language) -> set[str]:
     return {w.removesuffix("s") for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def closest(options: Sequence[str], to: str, language: Language) -> str:
-    """The option sharing most with `to` (the persona's offering); the first on a tie."""
+@functools.cache
+def closest(options: tuple[str, ...], to: str, language: Language) -> str:
+    """The option sharing most with `to` (the persona's offering); the first on a tie.
+    Cached: a persona's offering and its industry's phrases are the same on every turn."""
     target = _bits(to, language)
     return max(options, key=lambda o: len(_bits(o, language) & target))
 
@@ -282,7 +285,8 @@ class Renderer:
 
     def fitting(self, options: Phrases) -> str:
         """The industry phrase closest to what the rep sells (the persona's offering)."""
-        return closest(getattr(options, self.language), self.persona.offering, self.language)
+        phrases = tuple(getattr(options, self.language))
+        return closest(phrases, self.persona.offering, self.language)
 
     def area(self) -> str:
         """An area the problem may hurt, rotating, skipping ones the customer already named."""

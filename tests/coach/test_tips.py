@@ -248,6 +248,7 @@ REOPENED = [
     ("zh", "problem", "你们库存有问题吗?", "库存这块,现在最让您头疼的是什么?"),
     ("zh", "problem", "高峰期排线是不是经常出问题?", "高峰期排线这块,现在最让您头疼的是什么?"),
     ("zh", "problem", "对接这块有没有什么难处?", "对接这块,现在最让您头疼的是什么?"),
+    ("zh", "problem", "损耗高是不是因为店长订货不准?", "您觉得损耗高主要是什么原因造成的?"),
     ("zh", "implication", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
     # What it caused is asked about as a consequence, whatever the reading's SPIN type.
     ("zh", "situation", "那排错线有没有让您赔过钱?", "排错线给你们带来过哪些损失?"),
