@@ -345,7 +345,12 @@ def cmd_coach_train(args: argparse.Namespace, settings: Settings) -> int:
     rules = _coach_rules(args, settings)
     data = Path(args.data)
     if args.cv:
-        print(table(train.cross_validate(data, rules, folds=args.cv)))
+        rows = train.cross_validate(data, rules, folds=args.cv)
+        if args.misses:
+            # Training data only (cross-validation never reads a holdout).
+            for miss in (m for reader, f in rows if reader != "rules" for m in f.misses):
+                print(miss, file=sys.stderr)
+        print(table(rows))
         return 0
     model = train.train(data, rules)
     out = (
@@ -372,18 +377,23 @@ def cmd_coach_accuracy(args: argparse.Namespace, settings: Settings) -> int:
     readers = [("rules", rules.model_copy(update={"learned": None}))]
     if rules.learned is not None:
         readers.append(("rules + learned", rules))
-    rows = []
+    sections: dict[bool, list[tuple[str, accuracy.Figures]]] = {True: [], False: []}
     for batch in accuracy.batches(Path(args.data)):
         if args.batch and batch.name not in args.batch:
             continue
         for name, r in readers:
             figures = accuracy.measure(batch, r)
-            rows.append((name, figures))
+            sections[batch.tuned_on].append((name, figures))
             if args.misses and name == readers[-1][0]:
                 # Only tuned-on batches list their misses; blind ones print figures alone.
                 for miss in figures.misses:
                     print(miss, file=sys.stderr)
-    print(accuracy.table(rows))
+    titles = {True: "tuned on (training data)", False: "never tuned on (holdout): figures only"}
+    print(
+        "\n\n".join(
+            f"{titles[tuned]}\n\n{accuracy.table(rows)}" for tuned, rows in sections.items() if rows
+        )
+    )
     return 0
 
 
@@ -460,9 +470,7 @@ def parser() -> argparse.ArgumentParser:
             cmd.add_argument("--cv", type=int, help="cross-validate in N folds instead, print")
         else:
             cmd.add_argument("--batch", action="append", help="only this batch (repeatable)")
-            cmd.add_argument(
-                "--misses", action="store_true", help="list misses of tuned-on batches"
-            )
+        cmd.add_argument("--misses", action="store_true", help="list misses of tuned-on batches")
 
     pb = sub.add_parser("playbook", help="playbook commands").add_subparsers(
         dest="pb_cmd", required=True

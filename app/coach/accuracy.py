@@ -72,6 +72,16 @@ class Figures:
         tp, _, fn = self.counts[behaviour]
         return tp / (tp + fn) if tp + fn else None
 
+    def merge(self, other: Figures) -> None:
+        """Adds another batch's counts to these (for figures over several batches; its misses
+        stay with it)."""
+        self.turns += other.turns
+        self.spin_hits += other.spin_hits
+        self.question_hits += other.question_hits
+        for b, (tp, fp, fn) in other.counts.items():
+            c = self.counts[b]
+            c[0], c[1], c[2] = c[0] + tp, c[1] + fp, c[2] + fn
+
     def add(self, example: Example, coaching: Coaching) -> None:
         gold, got = example.label, _read(coaching)
         self.turns += 1

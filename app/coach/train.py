@@ -13,7 +13,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,48 +178,49 @@ def write(model: LearnedModel, path: Path) -> None:
 
 
 def cross_validate(
-    root: Path, rules: CoachRules, folds: int = 5, seed: int = 7
+    root: Path, rules: CoachRules, folds: int = 4, seed: int = 7
 ) -> list[tuple[str, Figures]]:
-    """Rules alone against rules + learned on the tuned-on conversation batches, each fold's
-    conversations held out of that fold's training (whole conversations, so context is kept)."""
+    """Rules alone against rules + learned on the tuned-on conversation batches: every
+    conversation falls in one of `folds` folds, and each fold is read by a model trained on
+    everything else (whole conversations held out, so context is kept). Figures per batch, then
+    per language over all its batches."""
     chosen = [b for b in batches(root) if b.tuned_on]
     rows = {b.name: rows_of(b, rules) for b in chosen}
+    talks = [b for b in chosen if b.kind == "conversations"]
+    keys = [(b.name, c["id"]) for b in talks for c in b.data["conversations"]]
+    random.Random(seed).shuffle(keys)
+    fold_of = {key: i % folds for i, key in enumerate(keys)}
     plain_rules = rules.model_copy(update={"learned": None})
-    out: list[tuple[str, Figures]] = []
-    for batch in (b for b in chosen if b.kind == "conversations"):
-        ids = [c["id"] for c in batch.data["conversations"]]
-        random.Random(seed).shuffle(ids)
-        plain = Figures(batch.name, batch.language, batch.kind, True)
-        learned = Figures(batch.name, batch.language, batch.kind, True)
-        for k in range(folds):
-            held = set(ids[k::folds])
-            train_rows = [
-                r
-                for name, batch_rows in rows.items()
-                for r in batch_rows
-                if not (name == batch.name and r.example.conversation in held)
-            ]
-            model = fit(train_rows, [], rules.learning.rules_decide)
-            test = Batch(
-                batch.name,
-                batch.language,
-                batch.kind,
-                True,
-                batch.path,
-                {
-                    **batch.data,
-                    "conversations": [c for c in batch.data["conversations"] if c["id"] in held],
-                },
-            )
-            for figures, r in (
-                (plain, plain_rules),
-                (learned, rules.model_copy(update={"learned": model})),
-            ):
+    figures = {
+        (b.name, reader): Figures(b.name, b.language, b.kind, True)
+        for b in talks
+        for reader in ("rules", "rules + learned")
+    }
+    for k in range(folds):
+        train_rows = [
+            r
+            for name, batch_rows in rows.items()
+            for r in batch_rows
+            if fold_of.get((name, r.example.conversation or "")) != k
+        ]
+        model = fit(train_rows, [], rules.learning.rules_decide)
+        learned_rules = rules.model_copy(update={"learned": model})
+        for batch in talks:
+            held = [c for c in batch.data["conversations"] if fold_of[(batch.name, c["id"])] == k]
+            test = replace(batch, data={**batch.data, "conversations": held})
+            for reader, r in (("rules", plain_rules), ("rules + learned", learned_rules)):
 
-                def reader(text: str, context: CoachContext, r: CoachRules = r) -> Coaching:
+                def read(text: str, context: CoachContext, r: CoachRules = r) -> Coaching:
                     return analyzer.read(text, r, context)
 
-                for example, _, coaching in replay(test, reader):
-                    figures.add(example, coaching)
-        out += [("rules", plain), ("rules + learned", learned)]
+                for example, _, coaching in replay(test, read):
+                    figures[(batch.name, reader)].add(example, coaching)
+    out = [(reader, f) for (_, reader), f in figures.items()]
+    for language in sorted({b.language for b in talks}, reverse=True):
+        for reader in ("rules", "rules + learned"):
+            pooled = Figures(f"all {language}", language, "conversations", True)
+            for (_, r), f in figures.items():
+                if r == reader and f.language == language:
+                    pooled.merge(f)
+            out.append((reader, pooled))
     return out

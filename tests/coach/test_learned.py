@@ -137,7 +137,11 @@ def _tiny_labelled(root: Path) -> None:
         "conversations": [{"id": "c1", "scenario": "discovery", "turns": turns}],
     }
     (root / "conversations" / "tiny_conv_en.yaml").write_text(yaml.safe_dump(conv), "utf-8")
-    blind = {**conv, "batch": "tiny_blind_en", "tuned_on": False}
+    hidden = [
+        {**t, "rep": f"Secret holdout words {i}."} if "rep" in t else t for i, t in enumerate(turns)
+    ]
+    hidden_conv = {"id": "h1", "scenario": "discovery", "turns": hidden}
+    blind = {**conv, "batch": "tiny_blind_en", "tuned_on": False, "conversations": [hidden_conv]}
     (root / "conversations" / "tiny_blind_en.yaml").write_text(yaml.safe_dump(blind), "utf-8")
 
 
@@ -167,6 +171,11 @@ def test_accuracy_command_prints_both_readers(
     _tiny_labelled(data)
     assert main(["coach", "accuracy", "--data", str(data), "--misses"]) == 0
     captured = capsys.readouterr()
-    assert "| tiny_blind_en | rules + learned |" in captured.out
-    # Misses are listed for tuned-on batches only, never for a blind one.
+    tuned, blind = captured.out.split("never tuned on")
+    assert "| tiny_conv_en | rules |" in tuned and "tiny_blind_en" not in tuned
+    # The holdout on its own, rules alone beside rules + learned.
+    assert "| tiny_blind_en | rules |" in blind
+    assert "| tiny_blind_en | rules + learned |" in blind
+    # Misses are listed for tuned-on batches only, never for a blind one: no turn of it shows.
     assert "tiny_blind_en" not in captured.err
+    assert "Secret holdout" not in captured.out + captured.err

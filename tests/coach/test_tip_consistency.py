@@ -1,9 +1,9 @@
 """A tip never contradicts the turn it is shown under (issue #11, item 2).
 
-Over every labelled utterance and every labelled conversation in data/labelled/ (new batches
-in data/labelled/conversations/ are picked up as they land), each rep turn is tipped twice:
-from its labels (what a trainer says the turn is) and from the coach's own reading, each in its
-conversation. A tip must not
+Over every labelled utterance and every tuned-on labelled conversation in data/labelled/ (new
+batches in data/labelled/conversations/ are picked up as they land; holdouts are not), each rep
+turn is tipped twice: from its labels (what a trainer says the turn is) and from the coach's own
+reading, each in its conversation. A tip must not
 - ask to re-ask openly when the question was open;
 - say to hold the pitch when there was no pitch;
 - ask for a next step when one with a time was proposed in this turn or earlier (and not put
@@ -24,6 +24,7 @@ import yaml
 
 from app.coach import tips
 from app.coach.analyzer import read
+from app.coach.labelled import batches
 from app.coach.schemas import CoachContext, Coaching, EarlierTurn, NextStepSignal, Signals
 from app.playbook.loader import Playbook, load_playbook
 from app.playbook.persona import Language, Persona
@@ -34,7 +35,9 @@ from tests.coach.conftest import LABELLED, labelled_openers, labelled_utterances
 PLAYBOOK: Playbook = load_playbook(Path(__file__).resolve().parents[2] / "playbook")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 QUOTED = re.compile(r'[“"]([^“”"]+)[”"] ?\(#(\d+)\)')
-CONVERSATIONS = sorted((LABELLED / "conversations").glob("*.yaml"))
+# A holdout batch (never tuned on) is read by the accuracy script alone, for figures: a failure
+# here would print its turns.
+CONVERSATIONS = [b.path for b in batches(LABELLED) if b.kind == "conversations" and b.tuned_on]
 
 
 def persona_for(language: Language, card: dict[str, str] | None = None) -> Persona:
