@@ -297,19 +297,76 @@ class Conversation:
     payoff_stated: bool
     rapport_done: bool
     repeat_of: int | None
+    # The customer's last turn: it named a pain, it asked a question.
+    last_pain: bool = False
+    last_asked: bool = False
+    # Share of the turn's words the customer said before (any turn / a turn naming a pain),
+    # and how many of its figures the customer said before: a summary or a value point
+    # restates the customer, a pitch does not.
+    echo: float = 0.0
+    echo_pain: float = 0.0
+    figures_echoed: int = 0
+    # A concrete time named in the turn.
+    names_time: bool = False
+
+
+STOPWORDS = frozenset(
+    "that this with have what your about they them their there then than just like from"
+    " been were would could should will into when where which also some more much very"
+    " really okay yeah right does doing done make sure know think well thanks thank".split()
+)
+FIGURE = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@lru_cache(maxsize=8192)
+def _content(text: str, language: Language) -> frozenset[str]:
+    """The words that carry content: Han bigrams (Chinese), longer words but common ones
+    (English), and figures."""
+    text = halfwidth(text).lower()
+    figures = {f"#{n}" for n in FIGURE.findall(text)}
+    if language == "zh":
+        runs = HAN.findall(text)
+        grams = {a + b for a, b in zip(runs, runs[1:], strict=False)}
+        return frozenset(grams | figures)
+    words = {w for w in WORD.findall(text) if len(w) >= 4 and w not in STOPWORDS}
+    return frozenset(words | figures)
+
+
+def _echo_set(said: Sequence[str], language: Language) -> frozenset[str]:
+    return frozenset().union(*(_content(t, language) for t in said)) if said else frozenset()
+
+
+def _echo(mine: frozenset[str], theirs: frozenset[str]) -> float:
+    return len(mine & theirs) / len(mine) if mine else 0.0
 
 
 def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Conversation:
     cues = rules.signals.context
     said = [t.text for t in ctx.customer_turns]
+    pain_rx = cues.customer_pain.compiled[u.language]
+    pained = [t for t in said if _says(pain_rx, t)]
     pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
-    pain = pain or any(_says(cues.customer_pain.compiled[u.language], t) for t in said)
+    pain = pain or bool(pained)
     payoff = ctx.revealed("need_payoff") or any(
         _says(cues.customer_payoff.compiled[u.language], t) for t in said
     )
     business = any(t.coaching is not None and t.coaching.spin for t in ctx.rep_turns)
     rapport_done = business or ctx.rep_turn_index >= cues.rapport_turns
-    return Conversation(pain, payoff, rapport_done, _repeat_of(u, ctx, rules))
+    last = ctx.earlier[-1] if ctx.earlier and ctx.earlier[-1].speaker == "customer" else None
+    mine = _content(u.text, u.language)
+    theirs = _echo_set(said, u.language)
+    return Conversation(
+        pain,
+        payoff,
+        rapport_done,
+        _repeat_of(u, ctx, rules),
+        last_pain=last is not None and _says(pain_rx, last.text),
+        last_asked=last is not None and ("?" in last.text or "\uff1f" in last.text),
+        echo=_echo(mine, theirs),
+        echo_pain=_echo(mine, _echo_set(pained, u.language)),
+        figures_echoed=sum(1 for w in mine & theirs if w.startswith("#")),
+        names_time=rules.signals.next_step.concrete_time.found(u.text, u.language),
+    )
 
 
 def _repeat_of(u: Utterance, ctx: CoachContext, rules: CoachRules) -> int | None:
@@ -399,13 +456,18 @@ def _rules_reading(
     chat = "small_talk" in shown or "off_topic" in u.cues
     questions = [s for s in u.sentences if s.is_question]
     linked = bool(ctx.customer_turns) and sig.context.value_link.found(u.text, lang)
+    # A summary restates what the customer said (and only if the customer said it); its figures
+    # are theirs, not a claim.
+    summary = "summary" in u.cues and conv.echo >= sig.context.summary_min_echo
+    if summary:
+        claims = []
     # An offer with a deadline or a discount is a pitch, whatever pain it follows.
     value_point = bool(claims) and (conv.pain_named or linked) and "hard_close" not in u.cues
     signals = Signals(
         # Thanking for the time is rapport wherever it comes; other chat only before business.
         small_talk=(chat and not conv.rapport_done) or "thanks_for_time" in u.cues,
         acknowledgement="acknowledgement" in shown,
-        summary="summary" in u.cues,
+        summary=summary,
         value_point=value_point,
         pitch=bool(claims) and not value_point,
         hard_close="hard_close" in u.cues and not conv.payoff_stated,
@@ -461,11 +523,12 @@ def _learned_reading(
         # Where the rules stand, a cue they found stays; the learned layer may only add.
         kept = name in policy.rules_stand and getattr(signals, name)
         setattr(signals, name, kept or guess[0] == "yes")
-    # Labellers never mark both of these pairs: the conversation decides which one it is.
-    if signals.pitch and signals.value_point:
-        signals.pitch, signals.value_point = not conv.pain_named, conv.pain_named
-    if signals.small_talk and signals.off_topic:
-        signals.small_talk, signals.off_topic = not conv.rapport_done, conv.rapport_done
+    # Labellers never mark both of these pairs: the likelier one stands.
+    for one, other in (("pitch", "value_point"), ("small_talk", "off_topic")):
+        if getattr(signals, one) and getattr(signals, other):
+            first = _likelihood(predicted.get(one))
+            setattr(signals, one, first >= _likelihood(predicted.get(other)))
+            setattr(signals, other, not getattr(signals, one))
     step = predicted.get("next_step")
     if step is not None and "next_step" not in policy.rules_decide:
         kept = "next_step" in policy.rules_stand and signals.next_step.proposed
@@ -479,6 +542,13 @@ def _learned_reading(
             signals.next_step = NextStepSignal()
     update["signals"] = signals
     return reading.model_copy(update=update)
+
+
+def _likelihood(guess: tuple[str, float] | None) -> float:
+    """A binary head's probability of "yes" (0.5 when the model has no such head)."""
+    if guess is None:
+        return 0.5
+    return guess[1] if guess[0] == "yes" else 1 - guess[1]
 
 
 def _finish(

@@ -24,11 +24,24 @@ if TYPE_CHECKING:
     from app.coach.analyzer import Conversation, Utterance
     from app.coach.schemas import CoachContext, Coaching
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 SPIN_CLASSES = ("none", "situation", "problem", "implication", "need_payoff")
 QUESTION_CLASSES = ("none", "open", "closed")
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
 PUNCT = re.compile(r"[\s,.;:!?。,、…\"'()\-–—~～]+")
+# A price, a discount or a free extra ("20% off", "八折", "$1,800", "三个月免费").
+PRICE = re.compile(
+    r"[$¥€£]\s?\d|\d\s*(?:%|percent|k\b|元|块|万)|\b(?:off|discount\w*|free|price\w*|deal|"
+    r"cost[s]?|per (?:month|year|seat|user))\b|[一二三四五六七八九\d]折|优惠|免费|价格|报价|赠送|送[一二三四五六七八九十\d]"
+)
+# The customer's business addressed ("your team", "你们公司"): discovery, not chat.
+YOUR_BUSINESS = re.compile(
+    r"\b(?:your|ur|you guys'?) (?:\w+ )?(?:team|company|business|customers?|clients?|staff|people|"
+    r"process\w*|sales|ops|operations|department|org\w*|site|sites|plant|store|stores|reps?|"
+    r"agents?|drivers?|system|tools?|setup|workflow|numbers|budget|board|boss|patients|students)\b"
+    r"|你们|贵(?:司|公司|院|校|厂)|咱们|您这边|你们这边|公司|团队|门店|工厂|客户"
+)
+LIST_MARK = re.compile(r"[,,、;;]")
 
 
 class Head(BaseModel):
@@ -146,12 +159,44 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         feats.append("r.sig:next_step")
     if s.next_step.has_concrete_time:
         feats.append("r.sig:next_step_time")
-    if conv.pain_named:
-        feats.append("x.pain")
-    if conv.payoff_stated:
-        feats.append("x.payoff")
-    if conv.rapport_done:
-        feats.append("x.rapport_done")
-    if conv.repeat_of is not None:
-        feats.append("x.repeat")
+    idx = ctx.rep_turn_index
+    text = u.text
+    feats += [
+        f"x.turnb:{min(idx, 12) // 3}",
+        f"t.lists:{min(len(LIST_MARK.findall(text)), 6)}",
+        f"t.sentences:{min(len(u.sentences), 4)}",
+        f"x.echo:{_bucket(conv.echo)}",
+        f"x.echo_pain:{_bucket(conv.echo_pain)}",
+        f"x.figures:{min(conv.figures_echoed, 3)}",
+    ]
+    marks = {
+        "t.qmark": "?" in text,
+        "t.ends_q": text.rstrip().endswith("?"),
+        "t.time": conv.names_time,
+        "t.price": PRICE.search(text.lower()) is not None,
+        "t.your_business": YOUR_BUSINESS.search(text.lower()) is not None,
+        "t.digits": any(ch.isdigit() for ch in text),
+        "x.pain": conv.pain_named,
+        "x.payoff": conv.payoff_stated,
+        "x.rapport_done": conv.rapport_done,
+        "x.repeat": conv.repeat_of is not None,
+        "c.pain": conv.last_pain,
+        "c.asked": conv.last_asked,
+    }
+    feats += [name for name, on in marks.items() if on]
+    # Conjunctions a linear model cannot form: a claim that restates the customer's pain is a
+    # value point, one that does not a pitch; chat early is rapport, later off the topic.
+    claim = "claim" if u.claims else "noclaim"
+    feats += [
+        f"j.{claim}.pain:{conv.pain_named}",
+        f"j.{claim}.echo:{_bucket(conv.echo_pain)}",
+        f"j.q.echo:{reading.question}:{_bucket(conv.echo)}",
+        f"j.biz.turn:{marks['t.your_business']}:{min(idx, 3)}",
+        f"j.qmark.biz:{marks['t.qmark']}:{marks['t.your_business']}",
+    ]
     return feats
+
+
+def _bucket(share: float) -> int:
+    """A share of words in four steps: none, some, about half, most."""
+    return 0 if share == 0 else 1 if share < 0.3 else 2 if share < 0.6 else 3

@@ -219,8 +219,8 @@ def cross_validate(
     for language in sorted({b.language for b in talks}, reverse=True):
         for reader in ("rules", "rules + learned"):
             pooled = Figures(f"all {language}", language, "conversations", True)
-            for (_, r), f in figures.items():
-                if r == reader and f.language == language:
+            for (_, who), f in figures.items():
+                if who == reader and f.language == language:
                     pooled.merge(f)
             out.append((reader, pooled))
     return out

@@ -266,6 +266,9 @@ class ContextCues(_Strict):
     value_link: Patterns
     # Share of character n-grams an answered earlier question must share to be asked again.
     repeat_min_similarity: float = Field(gt=0, le=1)
+    # Share of a summary's content words the customer said before: below it, the rep restates
+    # something the customer never said, which is not a summary.
+    summary_min_echo: float = Field(default=0.0, ge=0, le=1)
     # Rep turns of rapport; small talk after them (or after business began) is off topic.
     rapport_turns: int = Field(ge=0, le=20)
 
