@@ -221,6 +221,8 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
     questions = [s for s in sentences if s.is_question]
     sig = rules.signals
     cues = frozenset(name for name in CUE_BEHAVIOURS if getattr(sig, name).found(text, lang))
+    if _keyword_list([s.text for s in sentences if s.is_question], rules, lang):
+        cues |= {"keyword_list"}
     # A summary checked back ("..., is that fair?"), a remark off the call's topic and words to
     # the program ask no SPIN question, whatever their words. (Their unanchored cues, absent
     # from the whole turn, are absent from each sentence: only turns with one search again.)
@@ -266,6 +268,31 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
         shown=shown,
         cues=cues,
     )
+
+
+LIST_ITEM = re.compile(r"[,、;]+|\band\b|\bor\b|和|或")
+
+
+def _short(item: str, language: Language) -> bool:
+    """A bare keyword: a few characters (Chinese) or words (English), not a clause."""
+    if language == "zh":
+        return len(HAN.findall(item)) <= 6
+    return len(WORD.findall(item)) <= 3
+
+
+def _keyword_list(questions: list[str], rules: CoachRules, language: Language) -> bool:
+    """SPIN cue words strung together instead of a question ("Pain? Impact? Value?", "现状、
+    问题、影响、价值意味着什么?"): cues of three or more SPIN types, in three or more
+    bare-keyword questions or in one question of four or more items, all bare keywords but one."""
+    listed = len(questions) >= 3 and all(_short(q, language) for q in questions)
+    for q in questions:
+        items = [i for i in LIST_ITEM.split(q.rstrip("?")) if i.strip()]
+        listed = listed or (len(items) >= 4 and sum(not _short(i, language) for i in items) <= 1)
+    if not listed:
+        return False
+    text = " ".join(questions)
+    types = rules.spin.types
+    return sum(any(g.found(text, language) for g in types[k].cues) for k in SPIN_KINDS) >= 3
 
 
 @lru_cache(maxsize=8192)
@@ -342,9 +369,12 @@ def _echo(mine: frozenset[str], theirs: frozenset[str]) -> float:
 
 def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Conversation:
     cues = rules.signals.context
-    said = [t.text for t in ctx.customer_turns]
+    # What the customer said, and the persona facts the state machine says they revealed.
+    facts = [f for t in ctx.customer_turns for f in t.revealed if f.text]
+    said = [t.text for t in ctx.customer_turns] + [f.text for f in facts]
     pain_rx = cues.customer_pain.compiled[u.language]
     pained = [t for t in said if _says(pain_rx, t)]
+    pained += [f.text for f in facts if f.kind in ("problem", "implication")]
     pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
     pain = pain or bool(pained)
     payoff = ctx.revealed("need_payoff") or any(
@@ -443,8 +473,8 @@ def _rules_reading(
         # The opener's one-line purpose statement is not a pitch (SPIN.md).
         claims = []
     spin, shown = u.spin, u.shown
-    if "meta" in u.cues:
-        # Talking to the program is not a question to the customer.
+    if u.cues & {"meta", "keyword_list"}:
+        # Talking to the program, or stringing cue words together, asks the customer nothing.
         spin = None
     next_form = next((s.next_form for s in u.sentences if s.next_form is not None), None)
     next_step = NextStepSignal()
@@ -453,26 +483,31 @@ def _rules_reading(
         next_step = NextStepSignal(
             proposed=True, has_concrete_time=time is not None, time_text=time, form=next_form
         )
-    chat = "small_talk" in shown or "off_topic" in u.cues
+    chat = "small_talk" in shown
+    # Favourite food or last night's game is off the call's topic wherever it comes; rapport
+    # (the weekend, the trip) only once rapport is done.
+    off = "off_topic" in u.cues or (chat and conv.rapport_done)
     questions = [s for s in u.sentences if s.is_question]
     linked = bool(ctx.customer_turns) and sig.context.value_link.found(u.text, lang)
     # A summary restates what the customer said (and only if the customer said it); its figures
     # are theirs, not a claim.
-    summary = "summary" in u.cues and conv.echo >= sig.context.summary_min_echo
+    # (A lone utterance, read without its conversation, is taken at its word.)
+    alone = ctx.scenario is None and not ctx.earlier
+    summary = "summary" in u.cues and (alone or conv.echo >= sig.context.summary_min_echo)
     if summary:
         claims = []
     # An offer with a deadline or a discount is a pitch, whatever pain it follows.
     value_point = bool(claims) and (conv.pain_named or linked) and "hard_close" not in u.cues
     signals = Signals(
         # Thanking for the time is rapport wherever it comes; other chat only before business.
-        small_talk=(chat and not conv.rapport_done) or "thanks_for_time" in u.cues,
+        small_talk=(chat and not off) or "thanks_for_time" in u.cues,
         acknowledgement="acknowledgement" in shown,
         summary=summary,
         value_point=value_point,
         pitch=bool(claims) and not value_point,
         hard_close="hard_close" in u.cues and not conv.payoff_stated,
-        # Talking to the program mid-call is off the call's topic too.
-        off_topic=(chat or "meta" in u.cues) and conv.rapport_done,
+        # Talking to the program is meta, not a remark off the call's topic.
+        off_topic=off and "meta" not in u.cues,
         meta="meta" in u.cues,
         # Thanks for the time once the call is under way, asking nothing more, closes it.
         # ("Could we talk Thursday?" proposes; "Talk Thursday!" closes.)
@@ -510,12 +545,35 @@ def _learned_reading(
     update: dict[str, object] = {}
     spin = predicted.get("spin")
     explicit = reading.spin is not None and u.score >= policy.spin_rules_win_at
-    if spin is not None and not explicit and "meta" not in u.cues:
+    if spin is not None and not explicit and not u.cues & {"meta", "keyword_list"}:
         update["spin"] = None if spin[0] == "none" else spin[0]
     question = predicted.get("question")
     if question is not None:
         update["question"] = None if question[0] == "none" else question[0]
-    signals = reading.signals.model_copy()
+    signals = reading.signals
+    if ctx.scenario is not None or ctx.earlier:
+        # The behaviour heads learned from turns in conversations; a turn read alone (the
+        # stateless /coach/analyze) keeps the rules' behaviours.
+        signals = _learned_behaviours(predicted, u, conv, rules, signals)
+    update["signals"] = signals
+    if any(
+        signals.next_step.proposed if name == "next_step" else getattr(signals, name)
+        for name in policy.no_spin_with
+    ):
+        update["spin"] = None
+    return reading.model_copy(update=update)
+
+
+def _learned_behaviours(
+    predicted: dict[str, tuple[str, float]],
+    u: Utterance,
+    conv: Conversation,
+    rules: CoachRules,
+    signals: Signals,
+) -> Signals:
+    """The behaviours as the learned heads read them, where the rules do not stand."""
+    policy = rules.learning
+    signals = signals.model_copy()
     for name in LEARNED_BEHAVIOURS:
         guess = predicted.get(name)
         if guess is None or name in policy.rules_decide:
@@ -523,6 +581,10 @@ def _learned_reading(
         # Where the rules stand, a cue they found stays; the learned layer may only add.
         kept = name in policy.rules_stand and getattr(signals, name)
         setattr(signals, name, kept or guess[0] == "yes")
+    # Words to the program are meta, not off the topic as well (as labellers mostly mark them);
+    # pushing to sign once the customer stated what a solution is worth is no hard close (SPIN.md).
+    signals.off_topic = signals.off_topic and not signals.meta
+    signals.hard_close = signals.hard_close and not conv.payoff_stated
     # Labellers never mark both of these pairs: the likelier one stands.
     for one, other in (("pitch", "value_point"), ("small_talk", "off_topic")):
         if getattr(signals, one) and getattr(signals, other):
@@ -540,8 +602,7 @@ def _learned_reading(
             )
         elif not proposed:
             signals.next_step = NextStepSignal()
-    update["signals"] = signals
-    return reading.model_copy(update=update)
+    return signals
 
 
 def _likelihood(guess: tuple[str, float] | None) -> float:

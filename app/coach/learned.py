@@ -68,7 +68,8 @@ class LearnedModel(BaseModel):
         for head in self.heads.values():
             out[head.offset : head.offset + len(head.bias)] = head.bias
         get = self.weights.get
-        for f in feats:
+        # Features are present or not, as in training: a repeated n-gram counts once.
+        for f in set(feats):
             pairs = get(f)
             if pairs is not None:
                 for slot, w in pairs:
@@ -126,6 +127,10 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
     what the conversation so far says."""
     s = reading.signals
     feats = _ngrams(u.text, u.language)
+    # The questions' own n-grams: the SPIN type is the question's, not the preamble's.
+    asked = [q.text for q in u.sentences if q.is_question]
+    if asked and len(asked) < len(u.sentences):
+        feats += [f"q.{g}" for g in _ngrams(" ".join(asked), u.language)]
     feats += [
         f"lang:{u.language}",
         f"r.spin:{reading.spin}",
@@ -136,7 +141,6 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         f"len:{min(len(u.text) // (12 if u.language == 'zh' else 40), 6)}",
         f"x.scenario:{ctx.scenario}",
         f"x.stage:{ctx.stage}",
-        f"x.turn:{min(ctx.rep_turn_index, 4)}",
     ]
     feats += [f"r.shown:{name}" for name in sorted(u.shown)]
     feats += [f"r.cue:{name}" for name in sorted(u.cues)]
@@ -162,7 +166,6 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
     idx = ctx.rep_turn_index
     text = u.text
     feats += [
-        f"x.turnb:{min(idx, 12) // 3}",
         f"t.lists:{min(len(LIST_MARK.findall(text)), 6)}",
         f"t.sentences:{min(len(u.sentences), 4)}",
         f"x.echo:{_bucket(conv.echo)}",
@@ -191,9 +194,15 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         f"j.{claim}.pain:{conv.pain_named}",
         f"j.{claim}.echo:{_bucket(conv.echo_pain)}",
         f"j.q.echo:{reading.question}:{_bucket(conv.echo)}",
-        f"j.biz.turn:{marks['t.your_business']}:{min(idx, 3)}",
         f"j.qmark.biz:{marks['t.qmark']}:{marks['t.your_business']}",
     ]
+    if ctx.scenario is not None:
+        # Where the turn sits in the call (a turn read alone has no place in one).
+        feats += [
+            f"x.turn:{min(idx, 4)}",
+            f"x.turnb:{min(idx, 12) // 3}",
+            f"j.biz.turn:{marks['t.your_business']}:{min(idx, 3)}",
+        ]
     return feats
 
 

@@ -365,6 +365,9 @@ class LearningRules(_Strict):
     rules_decide: list[LearnedBehaviour] = Field(default_factory=list)
     # Behaviours where a rule cue found stands (the learned layer may add, not remove).
     rules_stand: list[LearnedBehaviour] = Field(default_factory=list)
+    # Behaviours that ask no SPIN question when the reading ends with them (SPIN.md: a remark
+    # off the topic, words to the program, a summary checked back, a close, a next step).
+    no_spin_with: list[LearnedBehaviour] = Field(default_factory=list)
 
 
 class CoachRules(_Strict):

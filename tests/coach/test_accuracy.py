@@ -86,6 +86,8 @@ def _conversation_figures(rules: CoachRules, tuned_on: bool) -> dict[str, dict[s
 
 
 def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
+    """The learned layer fits what it was trained on (how well it generalises is measured by
+    `salescoach coach train --cv 4` and on the holdout, not here)."""
     figures = _conversation_figures(rules, tuned_on=True)
     assert {f["rules"].language for f in figures.values()} == {"zh", "en"}
     print("\n" + table([(r, f) for per in figures.values() for r, f in per.items()]))
@@ -93,9 +95,10 @@ def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
         f = per["rules + learned"]
         assert f.turns >= 130
         assert f.spin >= 0.95 and f.question >= 0.95, f.misses
+        assert f.spin > per["rules"].spin
         for behaviour in SIX:
-            assert (f.precision(behaviour) or 0) >= 0.65, (behaviour, f.misses)
-            assert (f.recall(behaviour) or 0) >= 0.8, (behaviour, f.misses)
+            assert (f.precision(behaviour) or 0) >= 0.8, (behaviour, f.misses)
+            assert (f.recall(behaviour) or 0) >= 0.7, (behaviour, f.misses)
 
 
 def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:

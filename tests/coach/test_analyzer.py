@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.coach.analyzer import analyze, check_opener, detect_language, estimated_seconds
-from app.coach.schemas import CoachContext
+from app.coach.schemas import CoachContext, EarlierTurn, Revealed
 from app.playbook.coaching import CoachRules
 
 
@@ -82,8 +82,17 @@ def test_pitch_before_any_problem_is_premature(rules: CoachRules) -> None:
     assert early.signals.pitch and not early.signals.value_point
     assert early.spin is None and early.question is None
     assert early.tip == rules.tips.flags["premature_pitch"].en
-    # Once the customer has named a pain, the same claim is a value point, not a pitch.
-    later = analyze(text, rules, context=CoachContext(problem_known=True))
+    # Once the customer has named a pain, a claim that answers it is a value point (SPIN.md).
+    said = "Month-end reporting is a nightmare, two analysts lose a week on it every month."
+    context = CoachContext.of(
+        "discovery",
+        [
+            EarlierTurn(seq=1, speaker="rep", text="What slows your reporting down?"),
+            EarlierTurn(seq=2, speaker="customer", text=said, revealed=[Revealed(kind="problem")]),
+        ],
+    )
+    linked = "Our platform cuts month-end reporting time by 60 percent, so your two analysts get that week back."
+    later = analyze(linked, rules, context=context)
     assert "premature_pitch" not in later.flags
     assert later.signals.value_point and not later.signals.pitch
 

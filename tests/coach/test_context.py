@@ -57,20 +57,21 @@ def test_a_claim_after_the_customer_named_the_pain_is_a_value_point(rules: Coach
     assert cold.signals.pitch and not cold.signals.value_point
     assert "premature_pitch" in cold.flags
     told = conversation(rules, ["您现在排线怎么做?", "用Excel排,高峰期要三个小时,还经常出错。"])
-    warm = read(claim, rules, told)
+    # The claim answers the pain the customer named, in the customer's terms (SPIN.md).
+    linked = "我们的系统能把您说的高峰期排线时间从三个小时缩短到半小时以内。"
+    warm = read(linked, rules, told)
     assert warm.signals.value_point and not warm.signals.pitch
     assert "premature_pitch" not in warm.flags
     # The state machine's revealed facts count as much as the customer's words.
+    fact = Revealed(kind="problem", text="高峰期排一次线要三个小时,还经常排错。")
     revealed = CoachContext.of(
         "discovery",
         [
             EarlierTurn(seq=1, speaker="rep", text="..."),
-            EarlierTurn(
-                seq=2, speaker="customer", text="嗯。", revealed=[Revealed(kind="problem")]
-            ),
+            EarlierTurn(seq=2, speaker="customer", text="嗯。", revealed=[fact]),
         ],
     )
-    assert read(claim, rules, revealed).signals.value_point
+    assert read(linked, rules, revealed).signals.value_point
 
 
 def test_pushing_to_sign_before_any_need_payoff_is_a_hard_close(rules: CoachRules) -> None:
@@ -90,17 +91,23 @@ def test_pushing_to_sign_before_any_need_payoff_is_a_hard_close(rules: CoachRule
 
 
 def test_small_talk_at_the_start_is_rapport_and_later_off_topic(rules: CoachRules) -> None:
-    chat = "Did you catch the match last night?"
-    start = read(chat, rules, CoachContext.of("discovery", []))
+    start = read("How was your weekend?", rules, CoachContext.of("discovery", []))
     assert start.signals.small_talk and not start.signals.off_topic
     later = conversation(
         rules,
         ["How do you plan routes today?", "Excel.", "What goes wrong with that?", "Errors."],
     )
-    mid = read(chat, rules, later)
+    mid = read("Did you catch the match last night?", rules, later)
     assert mid.signals.off_topic and not mid.signals.small_talk
     assert read("你最喜欢吃什么菜?", rules, later).signals.off_topic
     assert read("您那边最近天气冷吗?", rules, later).signals.off_topic
+    # Favourite food is off the call's topic even right after the greeting.
+    for hello, food in (
+        ("您好。", "您中午一般吃啥?"),
+        ("Hi.", "What's your favourite pizza topping?"),
+    ):
+        greeted = conversation(rules, [hello, "嗯。" if hello == "您好。" else "Hi."])
+        assert read(food, rules, greeted).signals.off_topic, food
 
 
 def test_weather_as_business_data_is_not_off_topic(rules: CoachRules) -> None:

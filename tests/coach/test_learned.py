@@ -12,10 +12,11 @@ import yaml
 
 from app.cli import main
 from app.coach.analyzer import read
+from app.coach.labelled import batches
 from app.coach.learned import FEATURES_VERSION, Head, LearnedModel, load_model
 from app.playbook import coaching
 from app.playbook.errors import PlaybookError
-from tests.coach.conftest import PLAYBOOK
+from tests.coach.conftest import LABELLED, PLAYBOOK
 
 
 def one_feature_model(feature: str, spin: str, question: str = "open") -> LearnedModel:
@@ -38,7 +39,9 @@ def test_the_shipped_model_loads_with_the_playbook(rules: coaching.CoachRules) -
     assert rules.learned is not None
     assert {"spin", "question", "pitch", "value_point"} <= set(rules.learned.heads)
     assert "conv_train_zh" in rules.learned.trained_on
-    assert not any("blind" in name and "conv" in name for name in rules.learned.trained_on)
+    holdouts = {b.name for b in batches(LABELLED) if not b.tuned_on}
+    assert not holdouts & set(rules.learned.trained_on)
+    assert {b.name for b in batches(LABELLED) if b.tuned_on} == set(rules.learned.trained_on)
 
 
 def test_the_learned_layer_decides_where_the_rules_are_not_explicit(
