@@ -373,10 +373,13 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
     facts = [f for t in ctx.customer_turns for f in t.revealed if f.text]
     said = [t.text for t in ctx.customer_turns] + [f.text for f in facts]
     pain_rx = cues.customer_pain.compiled[u.language]
-    pained = [t for t in said if _says(pain_rx, t)]
-    pained += [f.text for f in facts if f.kind in ("problem", "implication")]
+    # A pain is named in the customer's words, on the topic of the rep question it answers.
+    pained = [f.text for f in facts if f.kind in ("problem", "implication")]
+    for before, turn in zip([None, *ctx.earlier], ctx.earlier, strict=False):
+        if turn.speaker == "customer" and _says(pain_rx, turn.text):
+            pained += [turn.text] if before is None else [before.text, turn.text]
     pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
-    pain = pain or bool(pained)
+    pain = pain or any(_says(pain_rx, t) for t in said)
     payoff = ctx.revealed("need_payoff") or any(
         _says(cues.customer_payoff.compiled[u.language], t) for t in said
     )
@@ -574,6 +577,9 @@ def _learned_behaviours(
     """The behaviours as the learned heads read them, where the rules do not stand."""
     policy = rules.learning
     signals = signals.model_copy()
+    # A statement (no question) claiming what the rep offers, in words of the pain the customer
+    # named, links the two: a value point (SPIN.md), unless the pitch head says otherwise.
+    linked = signals.value_point and conv.echo_pain > 0 and u.question is None
     for name in LEARNED_BEHAVIOURS:
         guess = predicted.get(name)
         if guess is None or name in policy.rules_decide:
@@ -591,6 +597,8 @@ def _learned_behaviours(
             first = _likelihood(predicted.get(one))
             setattr(signals, one, first >= _likelihood(predicted.get(other)))
             setattr(signals, other, not getattr(signals, one))
+    if linked and _likelihood(predicted.get("pitch")) < 0.5:
+        signals.pitch, signals.value_point = False, True
     step = predicted.get("next_step")
     if step is not None and "next_step" not in policy.rules_decide:
         kept = "next_step" in policy.rules_stand and signals.next_step.proposed
