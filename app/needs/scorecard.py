@@ -9,8 +9,12 @@ rescaled to 100.
 What cannot be gamed:
 - off-topic, meta and repeated turns are not discovery: they count for no SPIN criterion and
   cost points under `conduct`, as do hard closes, each with its turn as evidence;
+- gaming costs more than carelessness: beyond the rubric's free turns, each of those turns
+  (and each meta, gibberish or hard close before any need-payoff) takes points off the total,
+  shown as the `deduction` line (negative points, max_points 0) citing each turn;
 - a customer statement (a pain, a consequence, an objection) the rep talks past costs points
-  under `listening`; a summary of what the customer said earns them;
+  under `listening`; a summary earns them only when it restates what the customer said (its
+  reading's words overlap the customer turns that revealed a fact);
 - criteria a rep could "pass" by asking nothing (no pitch, no misconduct, a low talk ratio,
   the open-question ratio, the order of questions) are marked `engagement` in the rubric and
   pay in proportion to the SPIN questions that got an answer, up to `engagement.full_at`;
@@ -34,11 +38,11 @@ from app.needs.conversation import (
     next_step_events,
 )
 from app.needs.schemas import Criterion, Scorecard
-from app.needs.support import shared_tokens
+from app.needs.support import shared_tokens, support
 from app.playbook.needs import NeedsRules
 from app.playbook.persona import Language, Persona
+from app.playbook.scoring import CommentLevel, ScoringRubric
 from app.playbook.scoring import Criterion as RubricCriterion
-from app.playbook.scoring import ScoringRubric
 from app.roleplay.transcript import TranscriptTurn
 
 SPIN_ORDER: tuple[SpinType, ...] = ("situation", "problem", "implication", "need_payoff")
@@ -116,7 +120,7 @@ class Session:
 
 def _misconduct(c: Coaching) -> bool:
     s = c.signals
-    return s.off_topic or s.meta or s.repeat_of is not None
+    return s.off_topic or s.meta or s.noise or s.repeat_of is not None
 
 
 @dataclass
@@ -382,19 +386,25 @@ def _discovery_coverage(s: Session, c: RubricCriterion) -> Outcome:
     )
 
 
-def _conduct(s: Session, c: RubricCriterion) -> Outcome:
-    """Off-topic, meta, repeated and hard-close turns each cost points."""
+def _off_the_call(s: Session) -> dict[str, list[int]]:
+    """The rep turns that leave or game the call, by kind (each turn counted once)."""
     kinds: dict[str, list[int]] = {"off_topic": [], "meta": [], "repeats": [], "hard_closes": []}
     for turn in s.rep:
         signals = coaching_of(turn).signals
         if signals.off_topic:
             kinds["off_topic"].append(turn.seq)
-        elif signals.meta:
+        elif signals.meta or signals.noise:
             kinds["meta"].append(turn.seq)
         elif signals.repeat_of is not None:
             kinds["repeats"].append(turn.seq)
         elif signals.hard_close:
             kinds["hard_closes"].append(turn.seq)
+    return kinds
+
+
+def _conduct(s: Session, c: RubricCriterion) -> Outcome:
+    """Off-topic, meta, repeated and hard-close turns each cost points."""
+    kinds = _off_the_call(s)
     bad = sorted(seq for seqs in kinds.values() for seq in seqs)
     fraction = max(0.0, 1.0 - c.params["penalty_per_turn"] * len(bad))
     values: dict[str, object] = {k: len(v) for k, v in kinds.items()}
@@ -415,6 +425,22 @@ def _responds(turn: TranscriptTurn) -> bool:
     )
 
 
+def _restates(s: Session, turn: TranscriptTurn, c: RubricCriterion) -> bool:
+    """A summary restates what the customer said: its words (the reading's topic, which for a
+    summary is the whole turn) share at least `summary_min_shared` with the customer turns
+    that revealed a fact before it, and at least `summary_min_support` of them are there."""
+    said = {t.seq: t.text for t in s.customer}
+    revealed = sorted({d.turn_seq for d in s.found if d.turn_seq < turn.seq})
+    if not s.revealed_before(turn.seq, "problem", "implication"):
+        return False
+    words = " ".join(coaching_of(turn).signals.topic)
+    source = " ".join(said[seq] for seq in revealed if seq in said)
+    return (
+        shared_tokens(words, source) >= c.params["summary_min_shared"]
+        and support(words, source) >= c.params["summary_min_support"]
+    )
+
+
 def _listening(s: Session, c: RubricCriterion) -> Outcome:
     """Summaries earn; a pain, a consequence or an objection the rep talks past costs."""
     statements: list[int] = []
@@ -429,9 +455,7 @@ def _listening(s: Session, c: RubricCriterion) -> Outcome:
         if following is not None and following.speaker == "rep" and not _responds(following):
             ignored.append(turn.seq)
     summaries = [
-        t.seq
-        for t in s.genuine()
-        if coaching_of(t).signals.summary and s.revealed_before(t.seq, "problem", "implication")
+        t.seq for t in s.genuine() if coaching_of(t).signals.summary and _restates(s, t, c)
     ]
     share = c.params["summary_share"]
     heard = 1.0 - len(ignored) / len(statements) if statements else 0.0
@@ -470,6 +494,33 @@ def _applies(c: RubricCriterion, s: Session) -> bool:
     if s.scenario not in c.scenarios:
         return False
     return not (c.id == "discovery_coverage" and s.persona.need_payoff_count == 0)
+
+
+def _deduction(s: Session, language: Language) -> Criterion | None:
+    """Gaming costs more than carelessness: each turn off the call beyond the free ones takes
+    points off the total (a hard close only before any need-payoff was said)."""
+    d = s.rubric.deduction
+    if d is None:
+        return None
+    kinds = _off_the_call(s)
+    kinds["hard_closes"] = [
+        seq for seq in kinds["hard_closes"] if not s.revealed_before(seq, "need_payoff")
+    ]
+    turns = sorted(seq for seqs in kinds.values() for seq in seqs)
+    charged = turns[d.free_turns :]
+    points = d.points_per_turn * len(charged)
+    level: CommentLevel = "good" if not turns else "partial" if not charged else "poor"
+    values = {"count": len(turns), "charged": len(charged), "points": f"{points:g}"}
+    values["free"] = str(d.free_turns)
+    template = d.comments.pick(level)
+    return Criterion(
+        id=d.id,
+        label=d.label.in_(language),
+        points=-round(points, 1) if points else 0.0,
+        max_points=0.0,
+        evidence_turns=charged[:EVIDENCE_LIMIT],
+        comment=template.in_(language).format_map(_Blank(values)).strip(),
+    )
 
 
 def score_session(
@@ -519,6 +570,10 @@ def score_session(
                 comment=template.in_(language).format_map(_Blank(outcome.values | shared)).strip(),
             )
         )
+    deduction = _deduction(s, language)
+    if deduction is not None:
+        criteria.append(deduction)
+        earned += deduction.points
     total = max(0, min(100, round(earned)))
     band = rubric.band_for(total)
     spin_counts = dict.fromkeys(SPIN_ORDER, 0)

@@ -52,7 +52,7 @@ REQUIRED_PARAMS: dict[str, tuple[str, ...]] = {
     "next_step": ("deferred_fraction", "vague_fraction"),
     "discovery_coverage": ("full_at",),
     "conduct": ("penalty_per_turn",),
-    "listening": ("summary_share",),
+    "listening": ("summary_share", "summary_min_shared", "summary_min_support"),
 }
 PLACEHOLDERS: dict[str, frozenset[str]] = {
     "opener": frozenset({"passed", "missing", "seconds"}),
@@ -153,8 +153,36 @@ class Engagement(_Strict):
     full_at: int = Field(default=4, ge=1, le=20)
 
 
+class Deduction(_Strict):
+    """Points taken off the total for each turn that games or leaves the call (off-topic,
+    meta or gibberish, a repeat, a hard close before any need-payoff), beyond `free_turns`
+    (one slip is not gaming). Shown in the scorecard as a line with negative points and
+    `max_points` 0, citing each turn; the other criteria's maxima still add up to 100."""
+
+    id: str = Field(default="misconduct", pattern=r"^[a-z][a-z_]{0,29}$")
+    label: Label
+    points_per_turn: float = Field(ge=0, le=100)
+    free_turns: int = Field(default=1, ge=0, le=20)
+    # placeholders: {count} {charged} {points} {free}
+    comments: Comments
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> Deduction:
+        allowed = {"count", "charged", "points", "free"}
+        for level in ("good", "partial", "poor"):
+            label = self.comments.pick(level)
+            for text in (label.zh, label.en):
+                used = {name for _, name, _, _ in string.Formatter().parse(text) if name}
+                if used - allowed:
+                    raise ValueError(
+                        f"the deduction's comments use unknown {sorted(used - allowed)}"
+                    )
+        return self
+
+
 class ScoringRubric(_Strict):
     criteria: list[Criterion] = Field(min_length=1)
+    deduction: Deduction | None = None
     engagement: Engagement = Field(default_factory=Engagement)
     bands: list[Band] = Field(min_length=1)
     opener_checks: dict[OpenerCheckId, Label]

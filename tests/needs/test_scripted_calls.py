@@ -206,3 +206,51 @@ def test_public_facts_land_in_context_and_in_the_exports() -> None:
     markdown = export_markdown(bundle, "zh")
     assert "### 采购背景" in markdown and "决策流程" in markdown
     assert "context:decision_process" in export_csv(bundle)
+
+
+def _with_signals(turns: list, seqs: list[int], **update: object) -> list:
+    out = []
+    for t in turns:
+        if t.seq in seqs and t.coaching is not None:
+            signals = t.coaching.signals.model_copy(update=update)
+            t = t.model_copy(
+                update={"coaching": t.coaching.model_copy(update={"signals": signals})}
+            )
+        out.append(t)
+    return out
+
+
+def _card(p: Played, turns: list):
+    scenario = p.script.scenario
+    lang = p.persona.language
+    return score_session(p.persona, scenario, turns, PLAYBOOK.scoring, lang, rules=PLAYBOOK.needs)
+
+
+def test_misconduct_takes_points_off_the_total_beyond_one_slip() -> None:
+    p = played("excellent-morgan-discovery")
+    rep = [t.seq for t in p.turns if t.speaker == "rep"]
+    clean = {c.id: c for c in _card(p, list(p.turns)).criteria}["misconduct"]
+    assert clean.points == 0 and clean.max_points == 0 and clean.evidence_turns == []
+    # One off-topic remark in an excellent call: conduct loses, nothing is deducted.
+    slip = _card(p, _with_signals(list(p.turns), rep[2:3], off_topic=True))
+    assert {c.id: c for c in slip.criteria}["misconduct"].points == 0
+    assert slip.total >= 80
+    # Three: the two beyond the first each cost the rubric's points, cited as evidence.
+    three = _card(p, _with_signals(list(p.turns), rep[2:5], off_topic=True))
+    line = {c.id: c for c in three.criteria}["misconduct"]
+    per_turn = PLAYBOOK.scoring.deduction.points_per_turn  # type: ignore[union-attr]
+    assert line.points == -2 * per_turn and line.evidence_turns == rep[3:5]
+    assert three.total <= slip.total - 2 * per_turn
+
+
+def test_a_summary_earns_listening_only_when_it_restates_the_customer() -> None:
+    p = played("excellent-morgan-discovery")
+    summary = next(t for t in p.turns if t.coaching is not None and t.coaching.signals.summary)
+
+    def listening(topic: list[str]) -> float:
+        turns = _with_signals(list(p.turns), [summary.seq], topic=topic)
+        return {c.id: c for c in _card(p, turns).criteria}["listening"].points
+
+    restated = listening(summary.coaching.signals.topic)  # type: ignore[union-attr]
+    stuffed = "situation problem implication impact cost customers growth so if i heard you right is that fair".split()
+    assert listening(stuffed) < restated
