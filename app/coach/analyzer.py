@@ -52,6 +52,24 @@ def _spoken(text: str, rules: CoachRules) -> tuple[int, int, float]:
     return han, words, round(han / rates.zh_chars_per_second + words / rates.en_words_per_second, 1)
 
 
+# Noise, not words: a Latin "word" without a vowel, a key held down, a row of the keyboard,
+# placeholder Latin; a run of interjections (啊哦嗯哈...); figures say nothing alone.
+NOISE_WORD = re.compile(
+    r"[a-z]*[b-df-hj-np-tv-xz]{4,}[a-z]*|[a-z]*([a-z])\1{2,}[a-z]*"
+    r"|[a-z]*(?:qwer|wert|asdf|sdfg|hjkl|zxcv|xcvb)[a-z]*"
+    r"|lorem|ipsum|dolor|xyzzy|[0-9]+|[啊哦嗯哈啦呀哎唉呃嘿嘻呵哇噢喔]{3,}"
+)
+
+
+def is_noise(text: str) -> bool:
+    """A turn with no words to the customer (emoji only, keyboard mashing): the customer is
+    puzzled as by a meta turn, and the scorer counts it with them (`Signals.noise`)."""
+    if not text.strip():
+        return False
+    words = topic_words(text)
+    return all(NOISE_WORD.fullmatch(w) for w in words)
+
+
 TOPIC_WORD = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 
@@ -512,6 +530,7 @@ def _rules_reading(
         # Talking to the program is meta, not a remark off the call's topic.
         off_topic=off and "meta" not in u.cues,
         meta="meta" in u.cues,
+        noise=is_noise(u.text),
         # Thanks for the time once the call is under way, asking nothing more, closes it.
         # ("Could we talk Thursday?" proposes; "Talk Thursday!" closes.)
         goodbye=(
@@ -527,7 +546,12 @@ def _rules_reading(
             for q in questions
         ),
         estimated_seconds=_spoken(u.text, rules)[2],
-        topic=topic_words(" ".join(s.text for s in (questions or u.sentences))),
+        # A summary is about all it restates, not only its "is that fair?".
+        topic=topic_words(
+            " ".join(
+                s.text for s in (u.sentences if "summary" in u.cues else questions or u.sentences)
+            )
+        ),
     )
     return Coaching(
         language=lang, spin=spin, question=u.question, opener=opener_check, signals=signals

@@ -56,6 +56,8 @@ class Signals(Behaviours):
     the behaviours, and the measures the coach takes along the way."""
 
     question_count: int = 0
+    # No words to the customer at all: emoji only, keyboard mashing ("qwkjh zzxv", "😀😀").
+    noise: bool = False
     # A SPIN question asking for one value ("how much did that cost?"): closed by SPIN.md,
     # yet it invites the customer to give the fact.
     asks_value: bool = False

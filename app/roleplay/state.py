@@ -12,8 +12,9 @@ The rule set, applied to every rep turn in this order:
 1. An ended conversation stays ended: act `hang_up`, nothing revealed, state unchanged.
 2. Costs and gains (numbers per personality in customer.yaml). Patience is points, capped at
    its starting value; trust is 0-100; rapport counts small talk, acknowledgements, summaries.
-   - an off-topic turn, a meta turn (talking to the program), a repeat of an earlier question
-     and a hard close before any need-payoff each cost (and nothing else is charged for them);
+   - an off-topic turn, a meta turn (talking to the program, or no words at all), a repeat of
+     an earlier question and a hard close before any need-payoff each cost (and nothing else
+     is charged for them);
    - pitching before any problem is revealed (`premature_pitch`, or a pitch signal with no
      problem known) costs; a pitch after a problem is known is a value point and costs nothing;
    - a closed question costs, unless it is small talk or a proposed next step;
@@ -31,8 +32,8 @@ The rule set, applied to every rep turn in this order:
 4. What the customer does (first match wins):
    - a goodbye: `goodbye`, a closing line, `ended` True (a next step proposed in the same turn,
      or a slot the customer offered, is answered first, as below, and the call still ends);
-   - meta (talks to the program, asks for hidden needs, "are you an AI?"): `puzzled`, in
-     character, nothing revealed;
+   - meta (talks to the program, asks for hidden needs, "are you an AI?") or no words at all
+     (emoji only, keyboard mashing: `noise`): `puzzled`, in character, nothing revealed;
    - a hard close (sign, buy, a discount or deadline): before any need-payoff an objection
      (`object`, reason `hard_close`); after one, `defer_next_step` reason `hard_close`;
    - a proposed next step: accepted (`accept_next_step`, `next_step_agreed` True) only with a
@@ -902,12 +903,14 @@ def decide(
     next_step = signals.next_step.proposed
     hard_close = signals.hard_close and not need_payoff_known(state, persona)
     repeat = signals.repeat_of is not None and not first_turn
-    misstep = signals.off_topic or signals.meta or repeat or hard_close
+    # No words at all (emoji, keyboard mashing) puzzle the customer as talk to the program does.
+    meta = signals.meta or signals.noise
+    misstep = signals.off_topic or meta or repeat or hard_close
 
     if opener_turn:
         if _weak_opener(coaching):
             costs.append(pr.costs.weak_opener)
-    elif signals.meta:
+    elif meta:
         costs.append(pr.costs.meta)
     elif signals.off_topic:
         costs.append(pr.costs.off_topic)
@@ -939,7 +942,7 @@ def decide(
     answers_step = next_step or takes_counter(state, coaching)
     if signals.goodbye and not (answers_step and not opener_turn):
         move = _Move(act="goodbye", reason=None)
-    elif signals.meta:
+    elif meta:
         move = _Move(act="puzzled", reason="meta")
     elif signals.hard_close and not opener_turn:
         if hard_close:

@@ -678,3 +678,33 @@ def test_prep_personas_answer_public_questions_in_their_language(
     d = t.say(ask, coaching("situation", language=language))
     assert [f.topic for f in d.facts] == ["decision_process"]
     assert says in d.facts[0].text
+
+
+NOISE = {"zh": ["啊啊啊哦哦哦 asdf", "😂😂😂"], "en": ["qwkjh zzxv plmmm", "😀😀"]}
+
+
+@pytest.mark.parametrize("persona_id", sorted(PERSONAS))
+def test_gibberish_and_emoji_puzzle_the_customer_cost_patience_and_reveal_nothing(
+    persona_id: str,
+) -> None:
+    from app.coach.analyzer import analyze
+    from app.playbook.loader import load_playbook
+
+    coach = load_playbook(PLAYBOOK).coach
+    t = warmed(persona_id)
+    lang = t.persona.language
+    for text in NOISE[lang]:
+        reading = analyze(text, coach, language=lang)
+        assert reading.signals.noise and reading.spin is None, text
+        before = t.state.model_copy(deep=True)
+        d = t.say(text, reading)
+        assert d.facts == [] and d.recalled == []
+        assert d.act in ("puzzled", "hang_up")
+        assert t.state.patience < before.patience
+
+
+@pytest.mark.parametrize("text", ["Hmm.", "ok", "嗯嗯", "哈哈", "Right.", "好的", "Thx"])
+def test_short_real_replies_are_not_noise(text: str) -> None:
+    from app.coach.analyzer import is_noise
+
+    assert not is_noise(text)
