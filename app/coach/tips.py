@@ -37,7 +37,10 @@ The rule set, first match wins:
     the next step once one is known.
 16. anything else: follow the focus thread (the next step once the need is stated).
 A move that would ask for a next step is skipped when one with a time is already on the
-table (proposed earlier and not put off by the customer).
+table (proposed earlier and neither put off nor countered by the customer). A counter-offer
+(another slot) as the customer's last word is answered first: a yes takes it (the step is
+set at the customer's time), a goodbye takes it too, anything else gets "take or answer
+the slot".
 """
 
 from __future__ import annotations
@@ -77,6 +80,7 @@ _STOP = frozenset("a an and the for that with from their your our of to in on at
 _WORD = re.compile(r"[a-z0-9]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 DEFERRED_ACT = "defer_next_step"
+COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
 
@@ -207,7 +211,7 @@ class Conversation:
         for turn in self.rep:
             step = turn.coaching.signals.next_step if turn.coaching else None
             if step and step.proposed and step.has_concrete_time:
-                if self.act_after(turn.seq) != DEFERRED_ACT:
+                if self.act_after(turn.seq) not in (DEFERRED_ACT, COUNTER_ACT):
                     return turn.seq
         return None
 
@@ -221,6 +225,12 @@ class Conversation:
         if opener is None or (opener.introduced_self and opener.stated_purpose):
             return None
         return self.turns[1].text.strip().replace('"', "'"), self.turns[1].seq
+
+    def countered(self) -> TranscriptTurn | None:
+        """The customer's counter-offer (another slot) when it is the last thing said: the
+        step is not settled until the rep takes or answers it."""
+        last = self.turns[-1] if self.turns else None
+        return last if last is not None and last.act == COUNTER_ACT else None
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -543,9 +553,19 @@ def _choose(
     thread, follow = focus(conv, r.rules)
     problem_known = conv.has("problem")
 
+    counter = conv.countered()
+    if counter is not None and not (s.goodbye or s.next_step.proposed):
+        # The customer offered a slot: take it or answer it before anything else.
+        slot = counter.next_step.time if counter.next_step is not None else ""
+        if reading.spin is None and (s.acknowledgement or reading.question is None):
+            return r.tip("next_step_set", time=slot, quoted=conv.latest("problem"))
+        return r.tip("take_counter", time=slot, seq=counter.seq)
     if s.goodbye:
         proposed = conv.step_on_table()
         agreed = conv.agreed_at() or (proposed + 1 if proposed is not None else None)
+        if counter is not None and agreed is None:
+            # A goodbye takes the slot the customer offered.
+            agreed = counter.seq
         if agreed is not None:
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:

@@ -41,6 +41,7 @@ MoveKind = Literal[
     "earn_next_step",
     "concrete_time",
     "next_step_set",
+    "take_counter",
     "rapport_first",
     "one_question",
     "one_question_kept",

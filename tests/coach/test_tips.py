@@ -403,3 +403,31 @@ def test_a_good_question_on_a_cold_call_is_answered_before_the_follow_up_is_book
     assert asked.kind == "cold_call_next_step_after_answer" and "回答完" in asked.text
     assert said.kind == "cold_call_next_step" and "回答完" not in said.text
     assert "(#4)" in asked.text and p1.text[:8] in asked.text
+
+
+def test_a_countered_time_is_not_a_settled_step_the_tip_says_take_or_answer_the_slot() -> None:
+    from app.roleplay.transcript import StepOffer
+
+    step = Signals(
+        next_step=NextStepSignal(proposed=True, has_concrete_time=True, time_text="周四上午10点")
+    )
+    history = [
+        *chen_after_problem(),
+        rep(5, "周四上午10点演示可以吗?", signals=step),
+        TranscriptTurn(
+            seq=6,
+            speaker="customer",
+            text="那天排满了,下周一上午十点吧。",
+            act="counter_next_step",
+            next_step=StepOffer(time="下周一上午十点", form="演示", proposed_seq=5),
+        ),
+    ]
+    # Another question leaves the slot hanging: take it or answer it.
+    asked = move(reading_of(spin="situation", question="open"), history)
+    assert asked.kind == "take_counter" and "下周一上午十点" in asked.text and "#6" in asked.text
+    # A yes takes it: the step is set at the customer's time.
+    yes = move(reading_of(signals=Signals(acknowledgement=True)), history)
+    assert yes.kind == "next_step_set" and "下周一上午十点" in yes.text
+    # A goodbye takes it too: the call closes with the step agreed at the counter.
+    bye = move(reading_of(signals=Signals(goodbye=True)), history)
+    assert bye.kind == "wrap_up" and "(#6)" in bye.text
