@@ -111,6 +111,7 @@ def test_each_misstep_is_cited_as_evidence_in_conduct() -> None:
         and (
             t.coaching.signals.off_topic
             or t.coaching.signals.meta
+            or t.coaching.signals.noise
             or t.coaching.signals.repeat_of is not None
             or t.coaching.signals.hard_close
         )
