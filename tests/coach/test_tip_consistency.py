@@ -1,7 +1,7 @@
 """A tip never contradicts the turn it is shown under (issue #11, item 2).
 
 Over every labelled utterance and every tuned-on labelled conversation in data/labelled/ (new
-batches in data/labelled/conversations/ are picked up as they land; holdouts are not), each rep
+batches in data/labelled/conversations/ are picked up as they land, holdouts included), each rep
 turn is tipped twice: from its labels (what a trainer says the turn is) and from the coach's own
 reading, each in its conversation. A tip must not
 - ask to re-ask openly when the question was open;
@@ -35,9 +35,9 @@ from tests.coach.conftest import LABELLED, labelled_openers, labelled_utterances
 PLAYBOOK: Playbook = load_playbook(Path(__file__).resolve().parents[2] / "playbook")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 QUOTED = re.compile(r'[“"]([^“”"]+)[”"] ?\(#(\d+)\)')
-# A holdout batch (never tuned on) is read by the accuracy script alone, for figures: a failure
-# here would print its turns.
-CONVERSATIONS = [b.path for b in batches(LABELLED) if b.kind == "conversations" and b.tuned_on]
+# Every conversation batch, holdouts included: a tip must never contradict its turn, whoever
+# labelled it and whether or not the coach was tuned on it.
+CONVERSATIONS = [b.path for b in batches(LABELLED) if b.kind == "conversations"]
 
 
 def persona_for(language: Language, card: dict[str, str] | None = None) -> Persona:
