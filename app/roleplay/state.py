@@ -736,6 +736,10 @@ def _answer_spin(
                     chosen = _best(pool, topic)[0]
                 elif said:
                     return _recall(persona, [hit[1].id], "already_said")
+                elif (root := _unsaid_root(kind, thread, state, persona)) is not None:
+                    # "How much time goes into chasing reconciliations?" once the customer
+                    # has named a pain: a buyer names the other pain underneath first.
+                    chosen = root
                 else:
                     return _not_yet(kind, state, persona)
     else:
@@ -747,6 +751,17 @@ def _answer_spin(
     if closed and kind not in rules.closed_reveals and not asks_value:
         return _Move(act="short_answer", reason="closed_question", terse=True)
     return _reveal(persona, chosen.id, terse=closed)
+
+
+def _unsaid_root(
+    kind: FactKind, thread: str, state: CustomerState, persona: Persona
+) -> Fact | None:
+    """The unsaid problem an implication or need-payoff question names, once one pain is out."""
+    if kind not in ("implication", "need_payoff") or not problem_known(state, persona):
+        return None
+    return next(
+        (p for p in persona.problems if p.id == thread and p.id not in state.revealed), None
+    )
 
 
 def _not_yet(kind: FactKind, state: CustomerState, persona: Persona) -> _Move:

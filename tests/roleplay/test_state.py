@@ -157,10 +157,38 @@ def test_implication_comes_from_a_revealed_problem() -> None:
     t.say("断货的情况多吗?都是什么商品?", coaching("problem"))
     assert t.ids() == ["p2"]
     # The words point at p1's implication (profit) while only p2 is known: that thread is
-    # not open, and p2's implication is about something else, so nothing is revealed.
+    # not open, so the customer names p1's pain underneath, never p1's implication itself.
     d = t.say("这对利润和毛利有什么影响?", coaching("implication"))
-    assert d.facts == [] and d.reason == "not_earned"
+    assert [f.id for f in d.facts] == ["p1"]
     d = t.say("这个问题对你们有什么影响?", coaching("implication"))
+    assert [f.id for f in d.facts] == ["i2"]
+
+
+def test_question_on_an_unsaid_pain_names_that_pain_first() -> None:
+    # Once one pain is out, an implication or need-payoff question naming another pain's thread
+    # gets that pain (the problem), not its consequence; before any pain, nothing.
+    cold = Talk("priya-finance")
+    d = cold.say(
+        "What happened when reconciliations turned into an audit point?",
+        coaching("implication", language="en"),
+    )
+    assert d.facts == [] and d.reason == "no_problem_known"
+    t = Talk("priya-finance")
+    t.greet()
+    t.say("How does the close run today?", coaching("situation", language="en"))
+    t.say(
+        "Which part of the close gives you the most headaches?", coaching("problem", language="en")
+    )
+    assert "p1" in t.ids() and "p2" not in t.ids()
+    d = t.say(
+        "What happened when reconciliations turned into an audit point?",
+        coaching("implication", language="en"),
+    )
+    assert [f.id for f in d.facts] == ["p2"]
+    d = t.say(
+        "What happened the last time that turned into an audit point?",
+        coaching("implication", language="en"),
+    )
     assert [f.id for f in d.facts] == ["i2"]
 
 
