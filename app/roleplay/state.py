@@ -91,9 +91,12 @@ The rule set, applied to every rep turn in this order:
        question naming a pain already said takes its answer from that pain's thread ("what
        does the downtime cost you?"), and a question of another kind about something already
        said (a problem question about the setup the customer described) takes the next fact
-       of the asked kind in the persona's order; nothing in the persona matching gets an
-       honest `deflect`: reason `not_an_issue` for problem, implication and need-payoff
-       questions, `need_to_check` for situation questions, with two exceptions. An
+       of the asked kind in the persona's order; once a problem is out, an implication or
+       need-payoff question naming an unsaid problem's thread gets that problem (the buyer
+       names the pain underneath first, never its consequence); nothing in the persona
+       matching gets an honest `deflect`: reason `not_an_issue` for problem, implication
+       and need-payoff questions, `need_to_check` for situation questions, with two
+       exceptions. An
        implication question whose pointing word is the cause of what it asks
        (`matching.refer_cause`: "what does that do to your delivery commitments?",
        这个问题对交货有什么影响?) is about the problem the customer spoke of last, whatever
