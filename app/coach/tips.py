@@ -62,6 +62,7 @@ from app.playbook.moves import (
     Phrases,
     QuestionKind,
     Says,
+    Unanswered,
 )
 from app.playbook.persona import FactKind, Language, Persona
 from app.roleplay.transcript import TranscriptTurn
@@ -79,6 +80,8 @@ _TRAILING = ",，;；:：。！？!?. "
 _STOP = frozenset("a an and the for that with from their your our of to in on at by is are".split())
 _WORD = re.compile(r"[a-z0-9]+")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# A sentence ends after ? ! 。 or a full stop and a space.
+_SENTENCE = re.compile(r"(?<=[?？!！。])|(?<=\.)\s")
 DEFERRED_ACT = "defer_next_step"
 COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
@@ -231,6 +234,29 @@ class Conversation:
         step is not settled until the rep takes or answers it."""
         last = self.turns[-1] if self.turns else None
         return last if last is not None and last.act == COUNTER_ACT else None
+
+    def unanswered(self, cues: Unanswered, language: Language) -> tuple[MoveKind, str, int] | None:
+        """What the customer's last turn asked or objected (the tip's kind, the words, the
+        turn), by its cues first, else by a question mark when its act asks something."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or last.speaker != "customer" or last.act in cues.skip_acts:
+            return None
+        sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
+        groups: list[tuple[MoveKind, Phrases]] = [
+            ("answer_who", cues.who),
+            ("answer_objection", cues.objection),
+        ]
+        for kind, phrases in groups:
+            words = [w.lower() for w in getattr(phrases, language)]
+            hit = next((p for p in sentences if any(w in p.lower() for w in words)), None)
+            if hit is not None:
+                return kind, short_quote(hit, language), last.seq
+        if last.act is not None and last.act not in cues.asking_acts:
+            return None
+        asked = [p for p in sentences if p.endswith(("?", "？"))]
+        if not asked:
+            return None
+        return "answer_question", short_quote(asked[-1], language), last.seq
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -572,6 +598,15 @@ def _choose(
             time = s.next_step.time_text or ""
             return r.tip("next_step_set", time=time, quoted=conv.latest("problem"))
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
+    unanswered = conv.unanswered(r.rules.unanswered, persona.language)
+    answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
+    if unanswered is not None and not answered:
+        answer, quote, at = unanswered
+        if answer != "answer_objection":
+            return r.tip(answer, question=follow, about=thread, said=(quote, at))
+        if not s.acknowledgement:
+            probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
+            return r.tip(answer, model=probe.format(quote=quote), said=(quote, at))
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic:

@@ -25,6 +25,9 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 # What a tip asks the rep to do, checked against the turn's reading.
 Says = Literal["ask_question", "ask_openly", "hold_pitch", "propose_next_step"]
 MoveKind = Literal[
+    "answer_who",
+    "answer_question",
+    "answer_objection",
     "wrap_up",
     "wrap_up_no_step",
     "stay_in_role",
@@ -185,6 +188,21 @@ def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+class Unanswered(_Strict):
+    """What in the customer's last turn asks the rep for an answer before the next question."""
+
+    # Customer acts (the state machine's) whose question mark asks the rep something; other
+    # acts ("Honestly? There is something.") count by their cues only. No act: any mark.
+    asking_acts: list[str]
+    # Acts never counted (answered by their own rules: the greeting, a slot, the goodbye).
+    skip_acts: list[str]
+    # Cues that the customer does not know who calls or why, and of an objection or complaint.
+    who: Phrases
+    objection: Phrases
+    # The model question on an objection, built on its words ({quote}).
+    probe: Phrases
+
+
 class MoveRules(_Strict):
     situation_enough: int = Field(default=3, ge=1, le=20)
     tips: dict[MoveKind, Move]
@@ -193,6 +211,7 @@ class MoveRules(_Strict):
     default: IndustryTerms
     missed: dict[MissedKind, Missed]
     reopen_forms: list[ReopenForm] = Field(default_factory=list)
+    unanswered: Unanswered
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""

@@ -431,3 +431,56 @@ def test_a_countered_time_is_not_a_settled_step_the_tip_says_take_or_answer_the_
     # A goodbye takes it too: the call closes with the step agreed at the counter.
     bye = move(reading_of(signals=Signals(goodbye=True)), history)
     assert bye.kind == "wrap_up" and "(#6)" in bye.text
+
+
+def test_a_question_the_customer_just_asked_is_answered_before_the_next_one() -> None:
+    history = [
+        rep(1, "Do you track health scores?", spin="situation", question="closed", language="en"),
+        customer(2, "Sure. Which problem? I don't think I mentioned one.", act="deflect"),
+    ]
+    dodged = reading_of("en", spin="situation", question="open")
+    tip = move(dodged, history, "morgan-saas", "cold_call")
+    assert tip.kind == "answer_question" and tip.cites == (2,)
+    assert tip.text.startswith('Morgan asked "Which problem" (#2) - answer that in one line')
+    # A reply that explains (a value, a pitch) answers it: the usual tips follow.
+    explained = reading_of("en", signals=Signals(value_point=True))
+    assert move(explained, history, "morgan-saas", "cold_call").kind != "answer_question"
+    # A reveal's "Honestly?" asks the rep nothing.
+    s1 = fact("morgan-saas", "s1")
+    revealed = [history[0], customer(2, "Honestly? " + s1.text, s1)]
+    assert move(dodged, revealed, "morgan-saas", "cold_call").kind != "answer_question"
+
+
+def test_who_is_calling_is_said_first_in_chinese_whatever_the_act() -> None:
+    history = [
+        rep(1, "王总,你们设备多吗?", spin="situation", question="closed"),
+        customer(2, "你到底想说什么?我很忙。", act="puzzled"),
+    ]
+    tip = move(reading_of(spin="problem", question="open"), history, "wang-manufacturing")
+    assert tip.kind == "answer_who" and tip.cites == (2,)
+    assert tip.text.startswith("王建国刚问“你到底想说什么”(#2),这轮没有回答。先一句话说清你是谁")
+
+
+def test_an_objection_is_acknowledged_and_probed_in_its_own_words() -> None:
+    history = [
+        rep(1, "您现在设备维护怎么做?", spin="situation", question="open"),
+        customer(2, "我们厂的情况特殊,外面的软件都是通用的,用不上。", act="object"),
+    ]
+    asked = reading_of(spin="problem", question="open")
+    tip = move(asked, history, "wang-manufacturing")
+    assert tip.kind == "answer_objection" and tip.cites == (2,)
+    said = "我们厂的情况特殊,外面的软件都是通用的"
+    assert f"“{said}”(#2)" in tip.text and f"‘{said}’" in tip.text
+    # Acknowledging it is the answer an objection needs.
+    heard = reading_of(spin="problem", question="open", signals=Signals(acknowledgement=True))
+    assert move(heard, history, "wang-manufacturing").kind != "answer_objection"
+    en = [
+        rep(
+            1, "How do you schedule maintenance?", spin="situation", question="open", language="en"
+        ),
+        customer(2, "We've already got a maintenance system that nobody uses.", act="reveal"),
+    ]
+    tip = move(reading_of("en", spin="situation", question="open"), en, "mark-packaging")
+    assert tip.kind == "answer_objection"
+    said = "We've already got a maintenance system that nobody uses"
+    assert tip.text.startswith(f'Mark said "{said}" (#2)') and f"'{said}'," in tip.text
