@@ -253,10 +253,9 @@ class Conversation:
                 return kind, short_quote(hit, language), last.seq
         if last.act is not None and last.act not in cues.asking_acts:
             return None
-        asked = [p for p in sentences if p.endswith(("?", "？"))]
-        if not asked:
+        if not any(p.endswith(("?", "？")) for p in sentences):
             return None
-        return "answer_question", short_quote(asked[-1], language), last.seq
+        return "answer_question", short_quote(last.text, language), last.seq
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -598,7 +597,9 @@ def _choose(
             time = s.next_step.time_text or ""
             return r.tip("next_step_set", time=time, quoted=conv.latest("problem"))
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
-    unanswered = conv.unanswered(r.rules.unanswered, persona.language)
+    # A greeting that shows the opener left out who calls has its own tip (clear_up_purpose).
+    unclear = conv.unclear_caller()
+    unanswered = None if unclear else conv.unanswered(r.rules.unanswered, persona.language)
     answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
     if unanswered is not None and not answered:
         answer, quote, at = unanswered
@@ -613,7 +614,6 @@ def _choose(
         return r.tip("back_on_topic", question=follow, quoted=thread)
     if reading.opener is not None:
         return _opener_tip(reading, r, playbook)
-    unclear = conv.unclear_caller()
     explains = s.pitch or s.value_point or s.next_step.proposed
     if unclear is not None and spin in (None, "situation") and not explains:
         return r.tip("clear_up_purpose", said=unclear)

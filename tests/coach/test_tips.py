@@ -441,7 +441,10 @@ def test_a_question_the_customer_just_asked_is_answered_before_the_next_one() ->
     dodged = reading_of("en", spin="situation", question="open")
     tip = move(dodged, history, "morgan-saas", "cold_call")
     assert tip.kind == "answer_question" and tip.cites == (2,)
-    assert tip.text.startswith('Morgan asked "Which problem" (#2) - answer that in one line')
+    assert tip.text.startswith(
+        'Morgan said "Sure. Which problem? I don\'t think I mentioned one" (#2)'
+    )
+    assert "Answer in one line first, then ask:" in tip.text
     # A reply that explains (a value, a pitch) answers it: the usual tips follow.
     explained = reading_of("en", signals=Signals(value_point=True))
     assert move(explained, history, "morgan-saas", "cold_call").kind != "answer_question"
@@ -458,7 +461,7 @@ def test_who_is_calling_is_said_first_in_chinese_whatever_the_act() -> None:
     ]
     tip = move(reading_of(spin="problem", question="open"), history, "wang-manufacturing")
     assert tip.kind == "answer_who" and tip.cites == (2,)
-    assert tip.text.startswith("王建国刚问“你到底想说什么”(#2),这轮没有回答。先一句话说清你是谁")
+    assert tip.text.startswith("王建国刚说“你到底想说什么”(#2),这轮没有回答。先一句话说清你是谁")
 
 
 def test_an_objection_is_acknowledged_and_probed_in_its_own_words() -> None:
