@@ -181,6 +181,11 @@ class Conversation:
     def latest(self, *kinds: FactKind) -> Said | None:
         return next((s for s in reversed(self.said) if s.kind in kinds), None)
 
+    def problem_question(self) -> tuple[QuestionKind, Said | None]:
+        """The problem question to ask next: on the latest situation fact, when there is one."""
+        situation = self.latest("situation")
+        return ("problem_on_fact" if situation else "problem"), situation
+
     def count(self, kind: FactKind) -> int:
         return sum(1 for s in self.said if s.kind == kind)
 
@@ -410,8 +415,7 @@ def _reopen_question(spin: SpinType, conv: Conversation) -> tuple[QuestionKind, 
     if spin == "need_payoff":
         return "need_payoff", conv.open_implication() or conv.latest("implication", "problem")
     if spin == "problem":
-        situation = conv.latest("situation")
-        return ("problem_on_fact" if situation else "problem"), situation
+        return conv.problem_question()
     return "situation", None
 
 
@@ -626,8 +630,7 @@ def _choose(
             ask = "implication"
         return r.tip("hold_close", question=ask, quoted=thread)
     if "premature_pitch" in flags or (s.pitch and not problem_known):
-        situation = conv.latest("situation")
-        question: QuestionKind = "problem_on_fact" if situation else "problem"
+        question, situation = conv.problem_question()
         return r.tip("hold_pitch", question=question, quoted=situation)
     if s.repeat_of is not None:
         return r.tip(
@@ -648,21 +651,11 @@ def _choose(
         )
     if "no_rapport" in flags:
         return r.tip("rapport_first")
-    if spin == "implication" and not problem_known:
-        situation = conv.latest("situation")
-        return r.tip(
-            "ground_problem_first",
-            question="problem_on_fact" if situation else "problem",
-            quoted=situation,
-        )
-    if spin == "need_payoff" and not conv.has("implication"):
-        if not problem_known:
-            situation = conv.latest("situation")
-            return r.tip(
-                "ground_problem_first",
-                question="problem_on_fact" if situation else "problem",
-                quoted=situation,
-            )
+    need_payoff_early = spin == "need_payoff" and not conv.has("implication")
+    if (spin == "implication" or need_payoff_early) and not problem_known:
+        question, situation = conv.problem_question()
+        return r.tip("ground_problem_first", question=question, quoted=situation)
+    if need_payoff_early:
         return r.tip(
             "ground_implication_first", question="implication", quoted=conv.latest("problem")
         )
@@ -686,12 +679,8 @@ def _choose(
         return r.tip("hand_back", question=follow, quoted=thread)
     if s.summary:
         if not problem_known:
-            situation = conv.latest("situation")
-            return r.tip(
-                "unfounded_summary",
-                question="problem_on_fact" if situation else "problem",
-                quoted=situation,
-            )
+            question, situation = conv.problem_question()
+            return r.tip("unfounded_summary", question=question, quoted=situation)
         if interest:
             # The words a recap should carry: the cost or value the customer put on it.
             words = conv.latest("need_payoff", "implication", "problem")
