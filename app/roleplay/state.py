@@ -94,9 +94,9 @@ The rule set, applied to every rep turn in this order:
        of the asked kind in the persona's order; once a problem is out, an implication or
        need-payoff question naming an unsaid problem's thread gets that problem (the buyer
        names the pain underneath first, never its consequence); nothing in the persona
-       matching gets an honest `deflect`: reason `not_an_issue` for problem, implication
-       and need-payoff questions, `need_to_check` for situation questions, with two
-       exceptions. An
+       matching gets an honest `deflect`: reason `not_an_issue` for problem and implication
+       questions (a need-payoff question names no problem to deny: it is answered like a
+       generic one), `need_to_check` for situation questions, with two exceptions. An
        implication question whose pointing word is the cause of what it asks
        (`matching.refer_cause`: "what does that do to your delivery commitments?",
        这个问题对交货有什么影响?) is about the problem the customer spoke of last, whatever
@@ -717,9 +717,10 @@ def _answer_spin(
                     # "What does that do to your delivery dates?" right after a pain: what
                     # follows from that pain, in the customer's own terms.
                     chosen = cause
-                elif topic.refers_back:
+                elif topic.refers_back or kind == "need_payoff":
                     # "Where does that fall short?" names nothing but points back at the
-                    # thread in hand: answered in the persona's order, like a generic question.
+                    # thread in hand, and "what would you like to see first?" names no
+                    # problem: answered in the persona's order, like a generic question.
                     chosen = _best(pool, topic)[0]
                 else:
                     honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"

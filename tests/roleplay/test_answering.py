@@ -44,3 +44,27 @@ def test_pointing_back_reveals_nothing_unearned() -> None:
     # No problem known yet: an implication question pointing back gets the gate, not a fact.
     d = t.say("这种情况对交付有什么影响?", coaching("implication"))
     assert d.facts == [] and d.act in {"deflect", "short_answer"}
+
+
+def test_a_question_naming_no_problem_never_gets_not_an_issue() -> None:
+    # "What would you like to see first?" asks what a solution should do: there is no
+    # problem in it for the customer to deny.
+    for persona_id, text, language in (
+        ("chen-logistics", "您希望先看到哪些内容?", "zh"),
+        ("morgan-saas", "What would you like to see first?", "en"),
+    ):
+        t = Talk(persona_id)
+        t.say(
+            "咱们现在的排线是怎么安排的?" if language == "zh" else "How do you track health today?",
+            coaching("situation", language=language),
+        )
+        d = t.say(text, coaching("need_payoff", language=language))
+        assert d.reason != "not_an_issue", text
+        assert d.facts == [] and d.reason == "no_implication_known", text
+
+
+def test_a_problem_question_on_a_lacking_topic_still_gets_not_an_issue_in_chinese() -> None:
+    t = Talk("chen-logistics")
+    t.say("咱们现在的排线是怎么安排的?", coaching("situation"))
+    d = t.say("食堂的咖啡机经常出什么问题?", coaching("problem"))
+    assert d.act == "deflect" and d.reason == "not_an_issue"
