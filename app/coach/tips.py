@@ -134,6 +134,59 @@ def short_quote(text: str, language: Language, *, whole: bool = False) -> str:
     return picked.replace('"', "'")
 
 
+# A model question takes up one clause of what the customer said, spoken back to them.
+FRAGMENT_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
+
+
+def fragment(quote: str, language: Language) -> str | None:
+    """The customer's words as the rep can say them back inside a question: the first clause
+    that fits (lower-cased at the start in English), or None when even that is too long."""
+    limit = FRAGMENT_LIMITS[language]
+    clauses = [c.strip().rstrip(_TRAILING + "…") for c in _CLAUSE_END.split(quote.strip())]
+    clauses = [c for c in clauses if c]
+
+    def size(s: str) -> int:
+        return len(s) if language == "zh" else len(s.split())
+
+    glue = "," if language == "zh" else ", "
+    fits = None
+    for end in range(len(clauses), 0, -1):
+        # The most clauses from the start that fit.
+        joined = glue.join(clauses[:end])
+        if size(joined) <= limit:
+            fits = joined
+            break
+    if fits is None or size(fits) < (4 if language == "zh" else 3):
+        return None
+    if language == "en":
+        first = fits.split()[0]
+        if first != "I" and first[:1].isupper() and first[1:].islower():
+            fits = fits[:1].lower() + fits[1:]
+    return fits
+
+
+_LEAD_IN = re.compile(
+    r"^(?:(?:hang on|wait|one concern|慢着|等等|说实话|不过)[,，.。:：!！]\s*|(?:and|but|so)\s+)",
+    re.I,
+)
+
+
+def cue_clause(sentence: str, cues: Sequence[str]) -> str:
+    """The part of a sentence that says the cue: from the clause before the cue's clause when
+    that one is short (it names the subject), else from the cue's clause; no lead-in."""
+    clauses = [c for c in _CLAUSE_END.split(sentence.strip()) if c.strip()]
+    at = next((i for i, c in enumerate(clauses) if any(w in c.lower() for w in cues)), 0)
+    start = at
+    if at > 0 and len(clauses[at].strip()) < 8:
+        start = at - 1
+    text = (
+        "".join(clauses[start:])
+        if _HAN.search(sentence)
+        else " ".join(c.strip() for c in clauses[start:])
+    )
+    return _LEAD_IN.sub("", text.strip())
+
+
 def said_in(turns: Sequence[TranscriptTurn], language: Language) -> list[Said]:
     """Every fact the customer revealed in these turns, in order, each once, quoted short."""
     found: list[Said] = []
@@ -252,15 +305,42 @@ class Conversation:
             ("answer_objection", cues.objection),
         ]
         for kind, phrases in groups:
+            short = 6 if language == "zh" else 4
             words = [w.lower() for w in getattr(phrases, language)]
-            hit = next((p for p in sentences if any(w in p.lower() for w in words)), None)
-            if hit is not None:
+            at = next(
+                (i for i, p in enumerate(sentences) if any(w in p.lower() for w in words)), -1
+            )
+            if at >= 0:
+                hit = cue_clause(sentences[at], words)
+                size = len(hit) if language == "zh" else len(hit.split())
+                if kind == "answer_objection" and size < short and at + 1 < len(sentences):
+                    # "I doubt it." says little alone: the sentence after it says what.
+                    hit = sentences[at + 1]
                 return kind, short_quote(hit, language), last.seq
         if last.act is not None and last.act not in cues.asking_acts:
             return None
         if not any(p.endswith(("?", "？")) for p in sentences):
             return None
         return "answer_question", short_quote(last.text, language), last.seq
+
+    def open_who(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """The customer's question of who calls or why (words, turn) when nothing since has
+        answered it: no pitch, value or next step from the rep, no fact from the customer."""
+        words = [w.lower() for w in getattr(cues.who, language)]
+        found: tuple[str, int] | None = None
+        for turn in self.turns:
+            if turn.speaker == "customer":
+                if any(f.kind != "public" for f in turn.revealed):
+                    found = None
+                sentences = [p.strip() for p in _SENTENCE.split(turn.text) if p.strip()]
+                hit = next((p for p in sentences if any(w in p.lower() for w in words)), None)
+                if hit is not None and turn.act not in cues.skip_acts:
+                    found = (short_quote(hit, language), turn.seq)
+            elif turn.coaching is not None:
+                s = turn.coaching.signals
+                if s.pitch or s.value_point or s.next_step.proposed:
+                    found = None
+        return found
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -313,6 +393,20 @@ def subject_of(said: Said, persona: Persona) -> str | None:
     return max(found, key=len) if found else None
 
 
+# What a model question can build on: the kinds of fact it takes up in the customer's words.
+FITS: dict[QuestionKind, frozenset[FactKind]] = {
+    "situation": frozenset({"situation"}),
+    "problem_on_fact": frozenset({"situation"}),
+    "implication": frozenset({"problem"}),
+    "need_payoff": frozenset({"problem", "implication"}),
+    "summary": frozenset({"problem", "implication", "need_payoff"}),
+}
+
+
+# Question lists that say the customer's words back, and the list to use without them.
+WITHOUT_WORDS: dict[QuestionKind, QuestionKind] = {"problem_on_fact": "problem_on_setup"}
+
+
 class Renderer:
     """Fills tips and model questions for one persona, in the session's language."""
 
@@ -340,19 +434,28 @@ class Renderer:
         return str(areas[start % len(areas)])
 
     def question(self, kind: QuestionKind, about: Said | None = None) -> str:
-        """A model question of this kind; its `_on_fact` form, in the customer's own word for
-        it, when it is about something they said and they named it."""
+        """A model question of this kind; its `_on_fact` form, in the customer's own words,
+        when it is about something they said that fits the question (a problem for an
+        implication question, the setup for a problem question...)."""
+        if about is not None and kind in FITS and about.kind not in FITS[kind]:
+            about = None
         subject = subject_of(about, self.persona) if about is not None else None
+        words = fragment(about.quote, self.language) if about is not None else None
         on_fact = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), None)
         if about is not None and on_fact is not None:
-            needs_subject = "{subject}" in "".join(self.rules.questions[on_fact].en)
-            if subject is not None or not needs_subject:
+            text = "".join(self.rules.questions[on_fact].en)
+            needs_subject = "{subject}" in text
+            needs_quote = "{quote}" in text
+            if (subject is not None or not needs_subject) and (words or not needs_quote):
                 kind = on_fact
+        if kind in WITHOUT_WORDS and words is None:
+            # Too long to say back (or nothing said): the form that points at it instead.
+            kind = WITHOUT_WORDS[kind]
         template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
         return template.format(
             area=self.area(),
             process=self.fitting(self.terms.processes),
-            quote=about.quote if about is not None else "",
+            quote=words or "",
             subject=subject or "",
             topic="",
         )
@@ -381,6 +484,8 @@ class Renderer:
             values.update(quote=quoted.quote, seq=quoted.turn_seq)
             cites = (quoted.turn_seq,)
         values.setdefault("seq", "")
+        if about is None and question in FITS:
+            about = quoted
         if model is None:
             model = self.question(question, about) if question is not None else ""
         values["question"] = model
@@ -416,7 +521,7 @@ def _reopen_question(spin: SpinType, conv: Conversation) -> tuple[QuestionKind, 
         return "need_payoff", conv.open_implication() or conv.latest("implication", "problem")
     if spin == "problem":
         return conv.problem_question()
-    return "situation", None
+    return "situation", conv.latest("situation")
 
 
 def open_version(text: str, spin: SpinType, rules: MoveRules, language: Language) -> str | None:
@@ -542,7 +647,8 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
             about=conv.latest("problem"),
         )
     implication = conv.open_implication()
-    return r.tip("after_payoff_question", question="summary", quoted=implication)
+    problem = conv.latest("problem")
+    return r.tip("after_payoff_question", question="summary", quoted=implication, about=problem)
 
 
 def next_best_move(
@@ -596,6 +702,14 @@ def _choose(
             # A goodbye takes the slot the customer offered.
             agreed = counter.seq
         if agreed is not None:
+            words = next((t.text for t in conv.turns if t.seq == agreed), "")
+            pain = conv.latest("problem")
+            subject = (
+                (subject_of(pain, persona) or fragment(pain.quote, r.language)) if pain else None
+            )
+            if words and subject:
+                said = (short_quote(words, r.language), agreed)
+                return r.tip("wrap_up_agreed", said=said, subject=subject)
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
             time = s.next_step.time_text or ""
@@ -605,19 +719,28 @@ def _choose(
     unclear = conv.unclear_caller()
     unanswered = None if unclear else conv.unanswered(r.rules.unanswered, persona.language)
     answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
+    still = None if unclear or unanswered else conv.open_who(r.rules.unanswered, persona.language)
+    if still is not None and not answered and reading.opener is None:
+        return r.tip("answer_who_still", question=follow, about=thread, said=still)
     if unanswered is not None and not answered:
         answer, quote, at = unanswered
         if answer != "answer_objection":
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
         if not s.acknowledgement:
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-            return r.tip(answer, model=probe.format(quote=quote), said=(quote, at))
+            words = fragment(quote, persona.language) or quote
+            return r.tip(answer, model=probe.format(quote=words), said=(quote, at))
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
+    if s.off_topic and scenario == "discovery" and not conv.turns:
+        return r.tip("open_meeting", question="situation")
     if s.off_topic:
         return r.tip("back_on_topic", question=follow, quoted=thread)
     if reading.opener is not None:
         return _opener_tip(reading, r, playbook)
+    if scenario == "discovery" and not conv.turns and reading.question is None and not s.pitch:
+        # The meeting's first words: the customer, the agenda and the time, then a question.
+        return r.tip("open_meeting", question="situation")
     explains = s.pitch or s.value_point or s.next_step.proposed
     if unclear is not None and spin in (None, "situation") and not explains:
         return r.tip("clear_up_purpose", said=unclear)
@@ -633,15 +756,36 @@ def _choose(
         question, situation = conv.problem_question()
         return r.tip("hold_pitch", question=question, quoted=situation)
     if s.repeat_of is not None:
-        return r.tip(
-            "no_repeat", question=follow, quoted=conv.answer_to(s.repeat_of), earlier=s.repeat_of
-        )
+        answer = conv.answer_to(s.repeat_of)
+        reply = next((t for t in conv.turns if t.seq == s.repeat_of + 1), None)
+        if answer is None and reply is not None and reply.speaker == "customer":
+            # The earlier answer said nothing ("Hard to tell."): ask it another way.
+            opened = None
+            if reading.question == "closed" and spin is not None and rep_text:
+                opened = open_version(rep_text, spin, r.rules, persona.language)
+            said = (short_quote(reply.text, persona.language), reply.seq)
+            if opened is not None:
+                return r.tip("no_repeat_unanswered", model=opened, said=said, earlier=s.repeat_of)
+            return r.tip(
+                "no_repeat_unanswered",
+                question=follow,
+                about=thread,
+                said=said,
+                earlier=s.repeat_of,
+            )
+        return r.tip("no_repeat", question=follow, quoted=answer, earlier=s.repeat_of)
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
     if "multiple_questions" in flags:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
-        if kept is not None:
+        stages = ("situation", "problem", "implication", "need_payoff")
+        behind = False
+        if kept is not None and thread is not None and want in stages[2:] and spin == want:
+            # The kept question steps back from the open thread: ask on the thread instead.
+            stage = read_utterance(kept, playbook.coach, persona.language).spin
+            behind = stage not in stages or stages.index(stage) < stages.index(want)
+        if kept is not None and not behind:
             return r.tip("one_question_kept", model=kept, count=s.question_count)
         return r.tip("one_question", question=follow, about=thread, count=s.question_count)
     if "too_long" in flags:
@@ -666,7 +810,7 @@ def _choose(
         ask, quoted = _reopen_question(spin, conv)
         return r.tip("reopen", question=ask, quoted=quoted)
     if (s.pitch or s.value_point) and problem_known:
-        pain = conv.latest("implication", "problem")
+        pain = conv.latest("need_payoff", "implication", "problem")
         problem = conv.latest("problem")
         if s.value_point:
             return r.tip("check_value", question="value_check", quoted=pain, about=problem)
@@ -681,7 +825,7 @@ def _choose(
         if not problem_known:
             question, situation = conv.problem_question()
             return r.tip("unfounded_summary", question=question, quoted=situation)
-        if interest:
+        if interest and conv.has("implication"):
             # The words a recap should carry: the cost or value the customer put on it.
             words = conv.latest("need_payoff", "implication", "problem")
             return r.tip(

@@ -26,9 +26,11 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 Says = Literal["ask_question", "ask_openly", "hold_pitch", "propose_next_step"]
 MoveKind = Literal[
     "answer_who",
+    "answer_who_still",
     "answer_question",
     "answer_objection",
     "wrap_up",
+    "wrap_up_agreed",
     "wrap_up_no_step",
     "stay_in_role",
     "back_on_topic",
@@ -41,6 +43,7 @@ MoveKind = Literal[
     "hold_close",
     "hold_pitch",
     "no_repeat",
+    "no_repeat_unanswered",
     "earn_next_step",
     "concrete_time",
     "next_step_set",
@@ -73,15 +76,20 @@ MoveKind = Literal[
     "cold_call_next_step",
     "cold_call_next_step_after_answer",
     "clear_up_purpose",
+    "open_meeting",
     "keep_going",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
     "situation",
+    "situation_on_fact",
     "problem",
     "problem_on_fact",
+    "problem_on_setup",
     "implication",
+    "implication_on_fact",
     "need_payoff",
+    "need_payoff_on_fact",
     "priority",
     "summary",
     "summary_on_fact",
@@ -107,6 +115,7 @@ TIP_PLACEHOLDERS = frozenset(
         "limit_seconds",
         "max_words",
         "max_chars",
+        "subject",
     }
 )
 QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote", "topic", "subject"})

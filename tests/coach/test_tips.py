@@ -107,7 +107,7 @@ def test_english_tip_names_the_customer_and_quotes_in_english() -> None:
         customer(2, "Honestly? " + p1.text, p1),
     ]
     tip = move(reading_of("en", spin="implication", question="open"), history, "morgan-saas")
-    assert tip.text.startswith("Good - you're digging into \"We usually find out")
+    assert tip.text.startswith("Right move to ask about impact. Morgan's problem \"We usually find")
     assert "(#2)" in tip.text and "陈" not in tip.text
 
 
@@ -152,7 +152,7 @@ def test_goodbye_asks_nothing_and_says_whether_a_step_was_agreed() -> None:
     ]
     bye = reading_of(signals=Signals(goodbye=True))
     agreed = move(bye, history)
-    assert agreed.kind == "wrap_up" and "(#6)" in agreed.text
+    assert agreed.kind in ("wrap_up", "wrap_up_agreed") and "(#6)" in agreed.text
     assert "ask_question" not in agreed.says
     missing = move(bye, chen_after_problem())
     assert missing.kind == "wrap_up_no_step" and "ask_question" not in missing.says
@@ -430,7 +430,7 @@ def test_a_countered_time_is_not_a_settled_step_the_tip_says_take_or_answer_the_
     assert yes.kind == "next_step_set" and "下周一上午十点" in yes.text
     # A goodbye takes it too: the call closes with the step agreed at the counter.
     bye = move(reading_of(signals=Signals(goodbye=True)), history)
-    assert bye.kind == "wrap_up" and "(#6)" in bye.text
+    assert bye.kind in ("wrap_up", "wrap_up_agreed") and "(#6)" in bye.text
 
 
 def test_a_question_the_customer_just_asked_is_answered_before_the_next_one() -> None:
@@ -486,4 +486,4 @@ def test_an_objection_is_acknowledged_and_probed_in_its_own_words() -> None:
     tip = move(reading_of("en", spin="situation", question="open"), en, "mark-packaging")
     assert tip.kind == "answer_objection"
     said = "We've already got a maintenance system that nobody uses"
-    assert tip.text.startswith(f'Mark said "{said}" (#2)') and f"'{said}'," in tip.text
+    assert tip.text.startswith(f'Mark said "{said}" (#2)') and f"'we{said[2:]}'," in tip.text
