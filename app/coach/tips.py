@@ -702,13 +702,13 @@ def _choose(
             # A goodbye takes the slot the customer offered.
             agreed = counter.seq
         if agreed is not None:
-            words = next((t.text for t in conv.turns if t.seq == agreed), "")
+            yes = next((t.text for t in conv.turns if t.seq == agreed), "")
             pain = conv.latest("problem")
             subject = (
                 (subject_of(pain, persona) or fragment(pain.quote, r.language)) if pain else None
             )
-            if words and subject:
-                said = (short_quote(words, r.language), agreed)
+            if yes and subject:
+                said = (short_quote(yes, r.language), agreed)
                 return r.tip("wrap_up_agreed", said=said, subject=subject)
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
@@ -728,8 +728,8 @@ def _choose(
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
         if not s.acknowledgement:
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-            words = fragment(quote, persona.language) or quote
-            return r.tip(answer, model=probe.format(quote=words), said=(quote, at))
+            spoken = fragment(quote, persona.language) or quote
+            return r.tip(answer, model=probe.format(quote=spoken), said=(quote, at))
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic and scenario == "discovery" and not conv.turns:
@@ -756,9 +756,9 @@ def _choose(
         question, situation = conv.problem_question()
         return r.tip("hold_pitch", question=question, quoted=situation)
     if s.repeat_of is not None:
-        answer = conv.answer_to(s.repeat_of)
+        earlier = conv.answer_to(s.repeat_of)
         reply = next((t for t in conv.turns if t.seq == s.repeat_of + 1), None)
-        if answer is None and reply is not None and reply.speaker == "customer":
+        if earlier is None and reply is not None and reply.speaker == "customer":
             # The earlier answer said nothing ("Hard to tell."): ask it another way.
             opened = None
             if reading.question == "closed" and spin is not None and rep_text:
@@ -773,7 +773,7 @@ def _choose(
                 said=said,
                 earlier=s.repeat_of,
             )
-        return r.tip("no_repeat", question=follow, quoted=answer, earlier=s.repeat_of)
+        return r.tip("no_repeat", question=follow, quoted=earlier, earlier=s.repeat_of)
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
     if "multiple_questions" in flags:
