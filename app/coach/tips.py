@@ -138,10 +138,10 @@ def short_quote(text: str, language: Language, *, whole: bool = False) -> str:
 FRAGMENT_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
 
 
-def fragment(quote: str, language: Language) -> str | None:
+def fragment(quote: str, language: Language, *, limit: int | None = None) -> str | None:
     """The customer's words as the rep can say them back inside a question: the first clause
     that fits (lower-cased at the start in English), or None when even that is too long."""
-    limit = FRAGMENT_LIMITS[language]
+    limit = limit or FRAGMENT_LIMITS[language]
     clauses = [c.strip().rstrip(_TRAILING + "…") for c in _CLAUSE_END.split(quote.strip())]
     clauses = [c for c in clauses if c]
 
@@ -440,7 +440,11 @@ class Renderer:
         if about is not None and kind in FITS and about.kind not in FITS[kind]:
             about = None
         subject = subject_of(about, self.persona) if about is not None else None
-        words = fragment(about.quote, self.language) if about is not None else None
+        words = None
+        if about is not None:
+            # A recap plays back the whole point; a question takes up a clause of it.
+            longer = WHOLE_LIMITS[self.language] if kind == "summary" else None
+            words = fragment(about.quote, self.language, limit=longer)
         on_fact = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), None)
         if about is not None and on_fact is not None:
             text = "".join(self.rules.questions[on_fact].en)
@@ -839,6 +843,9 @@ def _choose(
         chats = conv.rep_count("small_talk") + 1
         if chats > limit:
             return r.tip("enough_small_talk", question=follow, count=chats)
+        if scenario == "discovery" and not conv.turns and reading.question != "open":
+            # "Thanks for your time; today I'd like to... OK?" reads as small talk too.
+            return r.tip("meeting_start", question=follow)
         return r.tip("rapport_to_business", question=follow)
     if scenario == "cold_call" and interest and conv.has("implication"):
         problem = conv.latest("problem")

@@ -58,6 +58,7 @@ MoveKind = Literal[
     "ground_implication_first",
     "hand_back",
     "rapport_to_business",
+    "meeting_start",
     "enough_small_talk",
     "to_problem",
     "enough_background",

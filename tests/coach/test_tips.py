@@ -487,3 +487,123 @@ def test_an_objection_is_acknowledged_and_probed_in_its_own_words() -> None:
     assert tip.kind == "answer_objection"
     said = "We've already got a maintenance system that nobody uses"
     assert tip.text.startswith(f'Mark said "{said}" (#2)') and f"'we{said[2:]}'," in tip.text
+
+
+# --- issue #11, third pass: every model question builds on the customer's own words ----------
+
+
+def test_the_implication_question_says_the_customers_problem_back_in_their_words() -> None:
+    tip = move(reading_of(signals=Signals(acknowledgement=True)), chen_after_problem())
+    model = tip.text.split("比如“", 1)[1]
+    # One clean clause of what they said (no lead-in, no cut-off), then the consequence.
+    assert model.startswith("您刚才说‘高峰期排一次线要3个小时")
+    assert "…" not in model and "说实话" not in model
+    p1 = fact("mark-packaging", "p1")
+    history = [
+        rep(1, "What breaks down most?", language="en", spin="problem", question="open"),
+        customer(2, "Honestly? " + p1.text, p1),
+    ]
+    en = move(reading_of("en", signals=Signals(acknowledgement=True)), history, "mark-packaging")
+    assert en.kind == "explore_open_problem"
+    assert "'unplanned downtime on the converting lines is eating us alive'" in en.text
+
+
+def test_a_fragment_is_whole_clauses_that_fit_or_nothing() -> None:
+    assert tips.fragment("按我们的营业额算,损耗每高一个点,一年就少赚一千多万", "zh") == (
+        "按我们的营业额算,损耗每高一个点,一年就少赚一千多万"
+    )
+    assert tips.fragment("Broken and lost laptops pile up, and nobody knows where", "en") == (
+        "broken and lost laptops pile up, and nobody knows where"
+    )
+    long = "We usually find out an account is unhappy only when they tell us they are leaving"
+    assert tips.fragment(long, "en") is None
+    assert tips.fragment("I run it", "en") == "I run it"
+
+
+def test_who_is_calling_stays_first_until_answered() -> None:
+    history = [
+        rep(1, "刘总好!您爱喝奶茶吗?", language="zh"),
+        customer(2, "你是做什么的?我没太听明白。", act="puzzled"),
+        rep(3, "您周末去哪儿逛街?", signals=Signals(small_talk=True)),
+        customer(4, "也就那样。", act="small_talk"),
+    ]
+    meta = reading_of(question="closed", signals=Signals(meta=True))
+    tip = move(meta, history, "liu-retail")
+    assert tip.kind == "answer_who_still" and tip.cites == (2,)
+    assert tip.text.startswith("刘芳在#2问过“你是做什么的”,到现在还没得到回答")
+    # Once the rep has said what they do, it is answered.
+    pitched = [*history, rep(5, "我们做门店补货系统。", signals=Signals(pitch=True))]
+    pitched.append(customer(6, "嗯。", act="short_answer"))
+    assert move(meta, pitched, "liu-retail").kind != "answer_who_still"
+    # So it is once the customer has told the rep something of their business.
+    s1 = fact("liu-retail", "s1")
+    told = [*history, rep(5, "门店怎么订货?", spin="situation", question="open")]
+    told.append(customer(6, s1.text, s1))
+    assert move(meta, told, "liu-retail").kind != "answer_who_still"
+
+
+def test_a_discovery_meeting_opens_on_the_customer_not_the_product() -> None:
+    first = move(reading_of(), [], "liu-retail")
+    assert first.kind == "open_meeting" and "ask_question" in first.says
+    assert "确认时间" in first.text
+    en = move(reading_of("en", signals=Signals(small_talk=True)), [], "priya-finance")
+    assert en.kind == "open_meeting" and "check the time" in en.text
+    # A friendly first line with a time check is not praised as rapport, nor faulted.
+    asked = move(reading_of("en", question="closed", signals=Signals(small_talk=True)), [],
+                 "priya-finance")  # fmt: skip
+    assert asked.kind == "meeting_start" and not asked.text.startswith("Good rapport")
+
+
+def test_the_goodbye_after_a_yes_quotes_the_yes_and_names_the_pain_for_the_agenda() -> None:
+    history = [
+        *chen_after_problem(),
+        rep(
+            5,
+            "周二上午10点可以吗?",
+            signals=Signals(
+                next_step=NextStepSignal(
+                    proposed=True, has_concrete_time=True, time_text="周二上午10点"
+                )
+            ),
+        ),  # fmt: skip
+        customer(6, "可以,那个时间我有空,你发个会议邀请吧。", act="accept_next_step"),
+    ]
+    tip = move(reading_of(signals=Signals(goodbye=True)), history)
+    assert tip.kind == "wrap_up_agreed" and tip.cites == (6,)
+    assert "“可以,那个时间我有空,你发个会议邀请吧”(#6)" in tip.text
+    assert "议程写明围绕" in tip.text and "ask_question" not in tip.says
+
+
+def test_a_repeat_of_a_question_that_got_nothing_says_what_came_back_and_asks_another_way() -> None:
+    history = [
+        rep(
+            1,
+            "Do you have problems with devices?",
+            language="en",
+            spin="problem",
+            question="closed",
+        ),  # fmt: skip
+        customer(2, "Hard to tell.", act="short_answer"),
+    ]
+    again = reading_of("en", spin="problem", question="closed", signals=Signals(repeat_of=1))
+    tip = tips.next_best_move(again, history, PLAYBOOK.personas["karen-education"], "discovery",
+                              PLAYBOOK, rep_text="Do you have problems with devices?")  # fmt: skip
+    assert tip.kind == "no_repeat_unanswered" and tip.cites == (2,)
+    assert 'Karen only said "Hard to tell" (#2)' in tip.text
+    assert '"What gets in the way with devices?"' in tip.text
+
+
+def test_a_kept_question_that_steps_back_from_the_open_thread_gives_way_to_the_thread() -> None:
+    text = "那另一头积压下来的库存,最后一般怎么处理?对毛利和现金流影响有多大?"
+    p1 = fact("liu-retail", "p1")
+    history = [
+        rep(1, "补货哪里最不满意?", spin="problem", question="open"),
+        customer(2, p1.text, p1),
+    ]
+    reading = reading_of(spin="implication", question="open", flags=["multiple_questions"],
+                         signals=Signals(question_count=2))  # fmt: skip
+    tip = tips.next_best_move(reading, history, PLAYBOOK.personas["liu-retail"], "cold_call",
+                              PLAYBOOK, rep_text=text)  # fmt: skip
+    assert tip.kind == "one_question"
+    model = tip.text.split("比如", 1)[1]
+    assert "积压" not in model and "‘生鲜损耗太高" in model

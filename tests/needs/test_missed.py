@@ -105,7 +105,7 @@ def test_next_steps_before_interest_and_without_a_summary() -> None:
     assert early.turn_seq == 2 and "#3" in early.comment and early.better_question.isascii()
     recap = kinds["no_summary_before_next_step"]
     # The better question plays back the customer's own words.
-    assert "We usually find out an account is unhappy" in recap.better_question
+    assert "we usually find out an account is unhappy" in recap.better_question
     # A summary before the proposal clears it; in a cold call a problem is interest enough.
     summarised = [*turns[:2], rep(3, "en", signals=Signals(summary=True)), says(4),
                   rep(5, "en", signals=STEP), says(6)]  # fmt: skip
