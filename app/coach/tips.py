@@ -134,6 +134,14 @@ def short_quote(text: str, language: Language, *, whole: bool = False) -> str:
     return picked.replace('"', "'")
 
 
+_GREETING = re.compile(
+    r"^(?:哎|嗯|喂)?(?:你好|您好)[,，!！。]?$|^(?:hi|hello|hey)( there)?[,.!]?$", re.I
+)
+# A clause that leads into the next one, never the end of what is said back.
+_CONNECTIVE = re.compile(
+    r"^(?:照|按照|如果|因为|所以|但是|而且|只要|一旦|so\b|because\b|and\b|but\b|which\b|when\b|if\b|while\b)",
+    re.I,
+)
 # A model question takes up one clause of what the customer said, spoken back to them.
 FRAGMENT_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
 
@@ -158,11 +166,32 @@ def fragment(quote: str, language: Language, *, limit: int | None = None) -> str
             break
     if fits is None or size(fits) < (4 if language == "zh" else 3):
         return None
+    kept = fits.split(glue)
+    while len(kept) > 1 and len(kept) < len(clauses) and _CONNECTIVE.match(kept[-1]):
+        # "..., 照现在的状况" leaves the sentence hanging: end before it.
+        kept.pop()
+    fits = glue.join(kept)
     if language == "en":
         first = fits.split()[0]
         if first != "I" and first[:1].isupper() and first[1:].islower():
             fits = fits[:1].lower() + fits[1:]
     return fits
+
+
+def _cued(
+    sentences: list[str], phrases: Phrases, language: Language, *, extend: bool
+) -> str | None:
+    """The customer's words that carry one of these cues, quoted short; `extend`: a short
+    sentence ("I doubt it.") takes the next one, which says what."""
+    words = [w.lower() for w in getattr(phrases, language)]
+    at = next((i for i, p in enumerate(sentences) if any(w in p.lower() for w in words)), -1)
+    if at < 0:
+        return None
+    hit = cue_clause(sentences[at], words)
+    size = len(hit) if language == "zh" else len(hit.split())
+    if extend and size < (6 if language == "zh" else 4) and at + 1 < len(sentences):
+        hit = sentences[at + 1]
+    return short_quote(hit, language)
 
 
 _LEAD_IN = re.compile(
@@ -305,23 +334,29 @@ class Conversation:
             ("answer_objection", cues.objection),
         ]
         for kind, phrases in groups:
-            short = 6 if language == "zh" else 4
-            words = [w.lower() for w in getattr(phrases, language)]
-            at = next(
-                (i for i, p in enumerate(sentences) if any(w in p.lower() for w in words)), -1
-            )
-            if at >= 0:
-                hit = cue_clause(sentences[at], words)
-                size = len(hit) if language == "zh" else len(hit.split())
-                if kind == "answer_objection" and size < short and at + 1 < len(sentences):
-                    # "I doubt it." says little alone: the sentence after it says what.
-                    hit = sentences[at + 1]
-                return kind, short_quote(hit, language), last.seq
+            hit = _cued(sentences, phrases, language, extend=kind == "answer_objection")
+            if hit is not None:
+                return kind, hit, last.seq
         if last.act is not None and last.act not in cues.asking_acts:
             return None
         if not any(p.endswith(("?", "？")) for p in sentences):
             return None
         return "answer_question", short_quote(last.text, language), last.seq
+
+    def earlier_objection(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """An objection in the customer's turn before last that the rep's next turn went
+        past (no acknowledgement, recap, pitch or value), when the last turn objects nothing."""
+        if len(self.turns) < 3:
+            return None
+        before, between = self.turns[-3], self.turns[-2]
+        if before.speaker != "customer" or between.coaching is None:
+            return None
+        s = between.coaching.signals
+        if s.acknowledgement or s.summary or s.pitch or s.value_point:
+            return None
+        sentences = [p.strip() for p in _SENTENCE.split(before.text) if p.strip()]
+        hit = _cued(sentences, cues.objection, language, extend=True)
+        return (hit, before.seq) if hit is not None else None
 
     def open_who(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
         """The customer's question of who calls or why (words, turn) when nothing since has
@@ -341,6 +376,24 @@ class Conversation:
                 if s.pitch or s.value_point or s.next_step.proposed:
                     found = None
         return found
+
+    def last_words(self, language: Language, name: str) -> tuple[str, int] | None:
+        """The customer's last turn, quoted short, with its turn; without the greeting and
+        their own name ("Priya Shah. I get a lot of these calls." says the second part)."""
+        last = next((t for t in reversed(self.turns) if t.speaker == "customer"), None)
+        if last is None:
+            return None
+        given = name.split()[0]
+        clauses = [c for c in _CLAUSE_END.split(last.text.strip()) if c.strip()]
+        kept = list(clauses)
+        while kept and (given in kept[0] or _GREETING.match(kept[0].strip())):
+            # Leading clauses only, so the quote stays the customer's words as said.
+            kept.pop(0)
+        glue = "" if language == "zh" else " "
+        words = glue.join(c.strip() for c in kept).strip()
+        if not any(ch.isalnum() for ch in words):
+            return None
+        return short_quote(words, language), last.seq
 
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
@@ -734,6 +787,15 @@ def _choose(
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
             spoken = fragment(quote, persona.language) or quote
             return r.tip(answer, model=probe.format(quote=spoken), said=(quote, at))
+    passed = (
+        None
+        if unanswered or still
+        else conv.earlier_objection(r.rules.unanswered, persona.language)
+    )
+    if passed is not None and not answered and not s.acknowledgement and not s.goodbye:
+        probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
+        spoken = fragment(passed[0], persona.language) or passed[0]
+        return r.tip("answer_objection_earlier", model=probe.format(quote=spoken), said=passed)
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic and scenario == "discovery" and not conv.turns:
@@ -758,6 +820,9 @@ def _choose(
         return r.tip("hold_close", question=ask, quoted=thread)
     if "premature_pitch" in flags or (s.pitch and not problem_known):
         question, situation = conv.problem_question()
+        heard = conv.last_words(persona.language, persona.name)
+        if situation is None and heard is not None:
+            return r.tip("hold_pitch_heard", question=question, said=heard)
         return r.tip("hold_pitch", question=question, quoted=situation)
     if s.repeat_of is not None:
         earlier = conv.answer_to(s.repeat_of)
@@ -824,6 +889,9 @@ def _choose(
         need = conv.latest("need_payoff") or pain
         return r.tip("pitch_after_need", question="value_check", quoted=need, about=problem)
     if "no_question" in flags:
+        heard = conv.last_words(persona.language, persona.name)
+        if thread is None and heard is not None:
+            return r.tip("hand_back_heard", question=follow, said=heard)
         return r.tip("hand_back", question=follow, quoted=thread)
     if s.summary:
         if not problem_known:

@@ -607,3 +607,43 @@ def test_a_kept_question_that_steps_back_from_the_open_thread_gives_way_to_the_t
     assert tip.kind == "one_question"
     model = tip.text.split("比如", 1)[1]
     assert "积压" not in model and "‘生鲜损耗太高" in model
+
+
+def test_an_objection_the_rep_went_past_is_still_answered_a_turn_later() -> None:
+    s1 = fact("liu-retail", "s1")
+    history = [
+        rep(1, "我们平台功能很全。", signals=Signals(pitch=True)),
+        customer(2, "慢着,我们的店长年纪普遍偏大,新东西推起来很慢。", act="object"),
+        rep(3, "你们门店多吗?", spin="situation", question="closed"),
+        customer(4, s1.text, s1),
+    ]
+    tip = move(reading_of(spin="situation", question="closed"), history, "liu-retail")
+    assert tip.kind == "answer_objection_earlier" and tip.cites == (2,)
+    assert "“新东西推起来很慢”" in tip.text and "‘新东西推起来很慢’" in tip.text
+    # Acknowledged in between: answered.
+    history[2] = rep(3, "理解。你们门店多吗?", spin="situation", question="closed",
+                     signals=Signals(acknowledgement=True))  # fmt: skip
+    assert move(reading_of(spin="situation", question="closed"), history, "liu-retail").kind != (
+        "answer_objection_earlier"
+    )
+
+
+def test_a_pitch_or_an_empty_turn_with_nothing_known_answers_the_customers_last_words() -> None:
+    history = [
+        rep(
+            1, "Hi Priya, thanks for the meeting.", language="en", signals=Signals(small_talk=True)
+        ),
+        customer(2, "Priya Shah. I get a lot of these calls. Go on, then.", act="greet"),
+    ]
+    pitch = reading_of("en", flags=["premature_pitch", "no_question"], signals=Signals(pitch=True))
+    tip = move(pitch, history, "priya-finance")
+    assert tip.kind == "hold_pitch_heard" and tip.cites == (2,)
+    # Without her own name: the words that tell the rep something.
+    assert 'Priya just said "I get a lot of these calls' in tip.text
+    empty = move(reading_of("en", flags=["no_question"]), history, "priya-finance")
+    assert empty.kind == "hand_back_heard" and '"I get a lot of these calls' in empty.text
+
+
+def test_a_fragment_does_not_end_on_a_clause_that_leads_into_the_next() -> None:
+    said = "电子病历评级要求数据一致,照现在的状况,五级评审很可能过不了,肯定要整改"
+    assert tips.fragment(said, "zh") == "电子病历评级要求数据一致"
