@@ -173,7 +173,7 @@ def fragment(quote: str, language: Language, *, limit: int | None = None) -> str
     fits = glue.join(kept)
     if language == "en":
         first = fits.split()[0]
-        if first != "I" and first[:1].isupper() and first[1:].islower():
+        if not re.match(r"I\b", first) and first[:1].isupper() and first[1:].islower():
             fits = fits[:1].lower() + fits[1:]
     return fits
 
@@ -314,7 +314,8 @@ class Conversation:
         opener = first.opener if first is not None else None
         if opener is None or (opener.introduced_self and opener.stated_purpose):
             return None
-        return self.turns[1].text.strip().replace('"', "'"), self.turns[1].seq
+        words = self.turns[1].text.strip().rstrip("。.!！").replace('"', "'")
+        return words, self.turns[1].seq
 
     def countered(self) -> TranscriptTurn | None:
         """The customer's counter-offer (another slot) when it is the last thing said: the
@@ -820,6 +821,13 @@ def _choose(
         return r.tip("hold_close", question=ask, quoted=thread)
     if "premature_pitch" in flags or (s.pitch and not problem_known):
         question, situation = conv.problem_question()
+        one_line = len(rep_text) <= 45 if persona.language == "zh" else len(rep_text.split()) <= 25
+        asked_who = unclear
+        if unanswered is not None and unanswered[0] == "answer_who":
+            asked_who = unanswered[1:]
+        if asked_who is not None and rep_text and one_line:
+            # "Who is this?" answered in one line: that was right; now hand it over.
+            return r.tip("answered_who", question=question, about=situation, said=asked_who)
         heard = conv.last_words(persona.language, persona.name)
         if situation is None and heard is not None:
             return r.tip("hold_pitch_heard", question=question, said=heard)

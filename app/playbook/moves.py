@@ -27,6 +27,7 @@ Says = Literal["ask_question", "ask_openly", "hold_pitch", "propose_next_step"]
 MoveKind = Literal[
     "answer_who",
     "answer_who_still",
+    "answered_who",
     "answer_question",
     "answer_objection",
     "answer_objection_earlier",

@@ -368,7 +368,7 @@ def test_a_customer_who_did_not_catch_who_called_hears_it_before_small_talk() ->
     small_talk = reading_of(question="open", signals=Signals(small_talk=True))
     tip = move(small_talk, history, "liu-retail", "cold_call")
     assert tip.kind == "clear_up_purpose" and tip.cites == (2,)
-    assert "“你是做什么的?我没太听明白。”(#2)" in tip.text and "连锁零售企业" in tip.text
+    assert "“你是做什么的?我没太听明白”(#2)" in tip.text and "连锁零售企业" in tip.text
     # Saying what you do, or asking about a problem, moves on: the usual tips follow.
     asked = reading_of(spin="problem", question="open")
     assert move(asked, history, "liu-retail", "cold_call").kind != "clear_up_purpose"
@@ -647,3 +647,23 @@ def test_a_pitch_or_an_empty_turn_with_nothing_known_answers_the_customers_last_
 def test_a_fragment_does_not_end_on_a_clause_that_leads_into_the_next() -> None:
     said = "电子病历评级要求数据一致,照现在的状况,五级评审很可能过不了,肯定要整改"
     assert tips.fragment(said, "zh") == "电子病历评级要求数据一致"
+
+
+def test_who_is_calling_answered_in_one_line_is_right_and_the_next_move_is_a_question() -> None:
+    history = [
+        rep(1, "Hey Mark, got a sec?", language="en", question="closed"),
+        customer(2, "I'm busy. What is this about?", act="greet"),
+    ]
+    pitch = reading_of("en", flags=["premature_pitch", "no_question"], signals=Signals(pitch=True))
+    said = "I'm Sam from LineSight; we help packaging plants cut unplanned downtime."
+    tip = tips.next_best_move(pitch, history, PLAYBOOK.personas["mark-packaging"], "cold_call",
+                              PLAYBOOK, rep_text=said)  # fmt: skip
+    assert tip.kind == "answered_who" and tip.cites == (2,) and "ask_question" in tip.says
+    # A feature dump in answer to the same question is still a pitch to hold.
+    dump = (
+        said
+        + " We also do dashboards, alerts, spare parts, work orders, mobile apps, reports and much more."
+    )
+    held = tips.next_best_move(pitch, history, PLAYBOOK.personas["mark-packaging"], "cold_call",
+                               PLAYBOOK, rep_text=dump)  # fmt: skip
+    assert held.kind == "hold_pitch_heard"
