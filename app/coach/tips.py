@@ -11,7 +11,13 @@ recent open thread; its next question is an implication question for a problem, 
 need-payoff question for an implication, a problem question on the latest situation fact,
 a summary once a need-payoff is known, else a situation question.
 
+Model questions say the customer's words back (`fragment`: whole clauses that fit) when they
+said something that fits the question; else they point back, else they name the industry.
+
 The rule set, first match wins:
+0. the customer asked or objected and this turn did not answer: answer first (the last turn;
+   a "who are you" until answered, one line of who-and-why counts; an objection the turn
+   before went past).
 1. goodbye: wrap up (next step agreed or on the table, proposed now with a time, or missing).
 2. meta, then off_topic: back to the customer's business with the focus question.
 3. the cold-call opener: the first missed check in tips.yaml's priority (pains from the
