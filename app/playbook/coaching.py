@@ -38,6 +38,7 @@ from app.coach import learned
 from app.coach.learned import LearnedModel
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
+from app.playbook.lookahead import compile_finders, compile_with_lookahead
 from app.playbook.persona import Language
 
 FOLDER = "coach"
@@ -116,11 +117,14 @@ class Patterns(_Strict):
 
     def model_post_init(self, context: Any, /) -> None:
         self.compiled  # noqa: B018 - compile at load time, so a bad alternation fails early
+        self.finders  # noqa: B018
 
     @cached_property
     def compiled(self) -> dict[str, re.Pattern[str] | None]:
         return {
-            lang: re.compile("|".join(f"(?:{p})" for p in items), REGEX_FLAGS) if items else None
+            lang: compile_with_lookahead("|".join(f"(?:{p})" for p in items), REGEX_FLAGS)
+            if items
+            else None
             for lang, items in (("zh", self.zh), ("en", self.en))
         }
 
@@ -128,9 +132,16 @@ class Patterns(_Strict):
         rx = self.compiled[language]
         return rx.search(text) if rx is not None else None
 
+    @cached_property
+    def finders(self) -> dict[str, tuple[re.Pattern[str], ...]]:
+        """Per language, regexes one of which matches exactly when the alternation does."""
+        return {
+            lang: compile_finders(items, REGEX_FLAGS)
+            for lang, items in (("zh", self.zh), ("en", self.en))
+        }
+
     def found(self, text: str, language: Language) -> bool:
-        rx = self.compiled[language]
-        return rx is not None and rx.search(text) is not None
+        return any(rx.search(text) is not None for rx in self.finders[language])
 
     def phrase(self, text: str, language: Language, max_gap: int = 6) -> str | None:
         """The first run of matches no more than `max_gap` characters apart, as one phrase
