@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,18 +64,34 @@ class LearnedModel(BaseModel):
     # feature -> [[slot, weight], ...] (only the non-zero ones)
     weights: dict[str, list[tuple[int, float]]]
 
-    def scores(self, feats: list[str]) -> list[float]:
+    @cached_property
+    def _bias(self) -> tuple[float, ...]:
         out = [0.0] * self.slots
         for head in self.heads.values():
             out[head.offset : head.offset + len(head.bias)] = head.bias
-        get = self.weights.get
+        return tuple(out)
+
+    @cached_property
+    def _rows(self) -> dict[str, tuple[float, ...]]:
+        """Each feature's weights over all slots (zero where it has none), built once: summing
+        rows column by column costs far less than adding weight pairs one by one."""
+        rows: dict[str, tuple[float, ...]] = {}
+        for feature, pairs in self.weights.items():
+            row = [0.0] * self.slots
+            for slot, w in pairs:
+                row[slot] += w
+            rows[feature] = tuple(row)
+        return rows
+
+    def scores(self, feats: list[str]) -> list[float]:
+        get = self._rows.get
         # Features are present or not, as in training: a repeated n-gram counts once.
-        for f in set(feats):
-            pairs = get(f)
-            if pairs is not None:
-                for slot, w in pairs:
-                    out[slot] += w
-        return out
+        rows = [row for row in map(get, set(feats)) if row is not None]
+        if not rows:
+            return list(self._bias)
+        # Each slot: its bias, then the features' weights in turn (adding 0.0 changes nothing).
+        columns = zip(*rows, strict=True)
+        return [sum(column, bias) for column, bias in zip(columns, self._bias, strict=True)]
 
     def predict(self, feats: list[str]) -> dict[str, tuple[str, float]]:
         """Per head, the most likely class and its probability (binary heads: "yes" / "no")."""
@@ -165,6 +182,7 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         feats.append("r.sig:next_step_time")
     idx = ctx.rep_turn_index
     text = u.text
+    low = text.lower()
     feats += [
         f"t.lists:{min(len(LIST_MARK.findall(text)), 6)}",
         f"t.sentences:{min(len(u.sentences), 4)}",
@@ -176,9 +194,9 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         "t.qmark": "?" in text,
         "t.ends_q": text.rstrip().endswith("?"),
         "t.time": conv.names_time,
-        "t.price": PRICE.search(text.lower()) is not None,
-        "t.your_business": YOUR_BUSINESS.search(text.lower()) is not None,
-        "t.digits": any(ch.isdigit() for ch in text),
+        "t.price": PRICE.search(low) is not None,
+        "t.your_business": YOUR_BUSINESS.search(low) is not None,
+        "t.digits": any(map(str.isdigit, text)),
         "x.pain": conv.pain_named,
         "x.payoff": conv.payoff_stated,
         "x.rapport_done": conv.rapport_done,
