@@ -23,9 +23,11 @@ from app.coach.learned import LearnedModel, features
 from app.coach.schemas import (
     CoachContext,
     Coaching,
+    EarlierTurn,
     NextStepSignal,
     OpenerCheck,
     Openness,
+    Revealed,
     Signals,
     SpinType,
 )
@@ -329,6 +331,12 @@ def _ngrams(text: str, language: Language) -> frozenset[str]:
     return frozenset(words[i : i + 3] for i in range(len(words) - 2))
 
 
+@lru_cache(maxsize=8192)
+def _turn_ngrams(text: str, language: Language) -> frozenset[str]:
+    """`_ngrams` of an earlier turn as written (cached: every later turn compares with it)."""
+    return _ngrams(halfwidth(text), language)
+
+
 def _similarity(a: frozenset[str], b: frozenset[str]) -> float:
     """Dice coefficient of two n-gram sets."""
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
@@ -387,21 +395,33 @@ def _echo(mine: frozenset[str], theirs: frozenset[str]) -> float:
 
 def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Conversation:
     cues = rules.signals.context
-    # What the customer said, and the persona facts the state machine says they revealed.
-    facts = [f for t in ctx.customer_turns for f in t.revealed if f.text]
-    said = [t.text for t in ctx.customer_turns] + [f.text for f in facts]
     pain_rx = cues.customer_pain.compiled[u.language]
+    payoff_rx = cues.customer_payoff.compiled[u.language]
+    # What the customer said, and the persona facts the state machine says they revealed
+    # (one pass over the turns: this runs on every turn of a long call).
+    said: list[str] = []
+    facts: list[Revealed] = []
+    kinds: set[str] = set()
     # A pain is named in the customer's words, on the topic of the rep question it answers.
-    pained = [f.text for f in facts if f.kind in ("problem", "implication")]
-    for before, turn in zip([None, *ctx.earlier], ctx.earlier, strict=False):
-        if turn.speaker == "customer" and _says(pain_rx, turn.text):
-            pained += [turn.text] if before is None else [before.text, turn.text]
-    pain = ctx.problem_known or ctx.revealed("problem") or ctx.revealed("implication")
-    pain = pain or any(_says(pain_rx, t) for t in said)
-    payoff = ctx.revealed("need_payoff") or any(
-        _says(cues.customer_payoff.compiled[u.language], t) for t in said
-    )
-    business = any(t.coaching is not None and t.coaching.spin for t in ctx.rep_turns)
+    pained: list[str] = []
+    pain_said = business = False
+    before: EarlierTurn | None = None
+    for turn in ctx.earlier:
+        kinds.update(f.kind for f in turn.revealed)
+        if turn.speaker == "customer":
+            said.append(turn.text)
+            facts += [f for f in turn.revealed if f.text]
+            if _says(pain_rx, turn.text):
+                pain_said = True
+                pained += [turn.text] if before is None else [before.text, turn.text]
+        elif turn.coaching is not None and turn.coaching.spin:
+            business = True
+        before = turn
+    said += [f.text for f in facts]
+    pained += [f.text for f in facts if f.kind in ("problem", "implication")]
+    pain = ctx.problem_known or "problem" in kinds or "implication" in kinds or pain_said
+    pain = pain or any(_says(pain_rx, f.text) for f in facts)
+    payoff = "need_payoff" in kinds or any(_says(payoff_rx, t) for t in said)
     rapport_done = business or ctx.rep_turn_index >= cues.rapport_turns
     last = ctx.earlier[-1] if ctx.earlier and ctx.earlier[-1].speaker == "customer" else None
     mine = _content(u.text, u.language)
@@ -438,7 +458,7 @@ def _repeat_of(u: Utterance, ctx: CoachContext, rules: CoachRules) -> int | None
         asked = t.coaching
         if t.seq not in answered or asked is None or asked.question is None:
             continue
-        similarity = _similarity(mine, _ngrams(halfwidth(t.text), u.language))
+        similarity = _similarity(mine, _turn_ngrams(t.text, u.language))
         if similarity >= threshold and (best is None or similarity >= best[0]):
             best = (similarity, t.seq)
     return best[1] if best else None

@@ -93,20 +93,28 @@ class LearnedModel(BaseModel):
         columns = zip(*rows, strict=True)
         return [sum(column, bias) for column, bias in zip(columns, self._bias, strict=True)]
 
+    @cached_property
+    def _layout(self) -> tuple[tuple[str, int, int, list[str]], ...]:
+        return tuple(
+            (name, head.offset, head.offset + len(head.bias), head.classes)
+            for name, head in self.heads.items()
+        )
+
     def predict(self, feats: list[str]) -> dict[str, tuple[str, float]]:
         """Per head, the most likely class and its probability (binary heads: "yes" / "no")."""
         scores = self.scores(feats)
         out: dict[str, tuple[str, float]] = {}
-        for name, head in self.heads.items():
-            values = scores[head.offset : head.offset + len(head.bias)]
-            if len(head.classes) == 1:
-                p = 1 / (1 + math.exp(-max(-30.0, min(30.0, values[0]))))
+        exp = math.exp
+        for name, start, end, classes in self._layout:
+            if len(classes) == 1:
+                p = 1 / (1 + exp(-max(-30.0, min(30.0, scores[start]))))
                 out[name] = ("yes", p) if p >= 0.5 else ("no", 1 - p)
                 continue
+            values = scores[start:end]
             top = max(values)
-            exps = [math.exp(v - top) for v in values]
-            best = max(range(len(values)), key=values.__getitem__)
-            out[name] = (head.classes[best], exps[best] / sum(exps))
+            exps = [exp(v - top) for v in values]
+            best = values.index(top)  # the first of equal scores, as max() picks
+            out[name] = (classes[best], exps[best] / sum(exps))
         return out
 
 

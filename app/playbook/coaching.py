@@ -141,7 +141,10 @@ class Patterns(_Strict):
         }
 
     def found(self, text: str, language: Language) -> bool:
-        return any(rx.search(text) is not None for rx in self.finders[language])
+        for rx in self.finders[language]:
+            if rx.search(text) is not None:
+                return True
+        return False
 
     def phrase(self, text: str, language: Language, max_gap: int = 6) -> str | None:
         """The first run of matches no more than `max_gap` characters apart, as one phrase
