@@ -212,6 +212,8 @@ class Utterance:
     claims: list[str]
     shown: set[SignalName]
     cues: frozenset[str]
+    # Han characters, words and the speaking time (`_spoken`), counted once.
+    spoken: tuple[int, int, float]
 
 
 # Behaviours the learned layer may decide (next_step is handled with its time).
@@ -234,7 +236,10 @@ CUE_BEHAVIOURS = ("summary", "meta", "goodbye", "hard_close", "off_topic", "than
 def read_utterance(text: str, rules: CoachRules, language: Language | None = None) -> Utterance:
     """The rules on one utterance: sentences, SPIN type and its score, openness, claims, cues."""
     text = halfwidth(text)
-    lang: Language = language or detect_language(text)
+    spoken = _spoken(text, rules)
+    han, words = spoken[0], spoken[1]
+    # As detect_language, from the counts already made.
+    lang: Language = language or ("zh" if han and han >= words else "en")
     sentences = [
         _read(s, rules, lang) for s in (rules.spin.questions.sentences(text) or [text.strip()])
     ]
@@ -287,6 +292,7 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
         claims=claims,
         shown=shown,
         cues=cues,
+        spoken=spoken,
     )
 
 
@@ -565,7 +571,7 @@ def _rules_reading(
             q.spin is not None and rules.spin.questions.quantity.found(q.text, lang)
             for q in questions
         ),
-        estimated_seconds=_spoken(u.text, rules)[2],
+        estimated_seconds=u.spoken[2],
         # A summary is about all it restates, not only its "is that fair?".
         topic=topic_words(
             " ".join(
@@ -676,7 +682,7 @@ def _finish(
     )
     scenario = rules.scenarios.get(ctx.scenario) if ctx.scenario else None
     limits = rules.flags
-    han, words, seconds = _spoken(u.text, rules)
+    han, words, seconds = u.spoken
     questions = signals.question_count
     too_long = (
         han + words > limits.too_long.max_chars
