@@ -159,7 +159,7 @@ def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
         shown.add("next_step")
     q = rules.spin.questions
     # A question needs words: "?" or "???!!!" alone asks nothing.
-    is_question = any(ch.isalnum() for ch in sentence) and (
+    is_question = any(map(str.isalnum, sentence)) and (
         q.marks.found(sentence, language) or q.requests.found(sentence, language)
     )
     reading = _Sentence(sentence, shown, next_form, is_question)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from app.playbook.lookahead import compile_finders
+
 if TYPE_CHECKING:
     from app.coach.analyzer import Conversation, Utterance
     from app.coach.schemas import CoachContext, Coaching
@@ -43,6 +45,13 @@ YOUR_BUSINESS = re.compile(
     r"|你们|贵(?:司|公司|院|校|厂)|咱们|您这边|你们这边|公司|团队|门店|工厂|客户"
 )
 LIST_MARK = re.compile(r"[,,、;;]")
+# Only whether they match is asked: searched as finders (same answer, a fraction of the time).
+_PRICE = compile_finders([PRICE.pattern], PRICE.flags)
+_YOUR_BUSINESS = compile_finders([YOUR_BUSINESS.pattern], YOUR_BUSINESS.flags)
+
+
+def _found(finders: tuple[re.Pattern[str], ...], text: str) -> bool:
+    return any(rx.search(text) is not None for rx in finders)
 
 
 class Head(BaseModel):
@@ -202,8 +211,8 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         "t.qmark": "?" in text,
         "t.ends_q": text.rstrip().endswith("?"),
         "t.time": conv.names_time,
-        "t.price": PRICE.search(low) is not None,
-        "t.your_business": YOUR_BUSINESS.search(low) is not None,
+        "t.price": _found(_PRICE, low),
+        "t.your_business": _found(_YOUR_BUSINESS, low),
         "t.digits": any(map(str.isdigit, text)),
         "x.pain": conv.pain_named,
         "x.payoff": conv.payoff_stated,
