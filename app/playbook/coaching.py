@@ -38,7 +38,7 @@ from app.coach import learned
 from app.coach.learned import LearnedModel
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
-from app.playbook.lookahead import compile_finders, compile_with_lookahead
+from app.playbook.lookahead import compile_finders, compile_with_lookahead, lower_case_only
 from app.playbook.persona import Language
 
 FOLDER = "coach"
@@ -117,7 +117,7 @@ class Patterns(_Strict):
 
     def model_post_init(self, context: Any, /) -> None:
         self.compiled  # noqa: B018 - compile at load time, so a bad alternation fails early
-        self.finders  # noqa: B018
+        self.ascii_finders  # noqa: B018
 
     @cached_property
     def compiled(self) -> dict[str, re.Pattern[str] | None]:
@@ -140,8 +140,24 @@ class Patterns(_Strict):
             for lang, items in (("zh", self.zh), ("en", self.en))
         }
 
+    @cached_property
+    def ascii_finders(self) -> dict[str, tuple[re.Pattern[str], ...] | None]:
+        """Per language, case-sensitive finders for an ASCII text lower-cased (about twice as
+        fast), when the patterns allow it (`lower_case_only`)."""
+        return {
+            lang: compile_finders(items, REGEX_FLAGS & ~re.IGNORECASE)
+            if lower_case_only(items)
+            else None
+            for lang, items in (("zh", self.zh), ("en", self.en))
+        }
+
     def found(self, text: str, language: Language) -> bool:
-        for rx in self.finders[language]:
+        finders = self.ascii_finders[language] if text.isascii() else None
+        if finders is None:
+            finders = self.finders[language]
+        else:
+            text = text.lower()
+        for rx in finders:
             if rx.search(text) is not None:
                 return True
         return False

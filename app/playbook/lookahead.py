@@ -183,3 +183,55 @@ def compile_finders(patterns: list[str], flags: int = 0) -> tuple[re.Pattern[str
         for alts, prefix in groups
         if alts
     )
+
+
+def _uncased(code: int) -> bool:
+    """An ASCII character that is not an upper-case letter, or a character without case."""
+    ch = chr(code)
+    return not "A" <= ch <= "Z" if code < 128 else ch.lower() == ch == ch.upper()
+
+
+def _range_folds(low: int, high: int) -> bool:
+    """A class range holding no upper-case letter without its lower case, nor a cased
+    non-ASCII character."""
+    upper = range(max(low, ord("A")), min(high, ord("Z")) + 1)
+    if any(not low <= u + 32 <= high for u in upper):
+        return False
+    return all(_uncased(code) for code in range(max(low, 128), high + 1))
+
+
+def _folds(seq: Any) -> bool:
+    for op, av in seq:
+        if op in (c.LITERAL, c.NOT_LITERAL):
+            ok = _uncased(av)
+        elif op is c.IN:
+            ok = all(
+                _uncased(iav) if iop is c.LITERAL else iop is not c.RANGE or _range_folds(*iav)
+                for iop, iav in av
+            )
+        elif op is c.BRANCH:
+            ok = all(_folds(branch) for branch in av[1])
+        elif op is c.SUBPATTERN:
+            ok = not av[1] and not av[2] and _folds(av[3])  # inline flags could turn case on
+        elif op in _REPEATS:
+            ok = _folds(av[2])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            ok = _folds(av[1])
+        elif op is getattr(c, "ATOMIC_GROUP", None):
+            ok = _folds(av)
+        else:
+            ok = op in (c.AT, c.ANY, c.GROUPREF, c.CATEGORY)
+        if not ok:
+            return False
+    return True
+
+
+def lower_case_only(patterns: list[str]) -> bool:
+    """Whether the patterns, matched case-insensitively on an ASCII text, match exactly where
+    they match case-sensitively on the text lower-cased (no upper-case letter to match, no class
+    with one but not its lower case, no cased non-ASCII character, no inline flags): then the
+    faster case-sensitive search can be used on ASCII text."""
+    try:
+        return all(_folds(_parser.parse(p, 0)) for p in patterns)
+    except re.error:
+        return False

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from app.playbook.coaching import REGEX_FLAGS, CoachRules, Patterns, load
-from app.playbook.lookahead import _alternatives, compile_finders, first_chars
+from app.playbook.lookahead import _alternatives, compile_finders, first_chars, lower_case_only
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -91,3 +91,25 @@ def test_playbook_patterns_find_and_locate_as_the_plain_alternation() -> None:
                 got = fast.search(text)
                 assert (got and got.span()) == (want and want.span()), (items, text)
                 assert p.found(text, lang) == (want is not None), (items, text)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "allowed"),
+    [
+        (r"\bhow(?:'s| is) it going\b", True),
+        (r"[\w-]+ (?:a|b)\W*$", True),
+        (r"[!-~]|[一-鿿]+", True),  # both cases of every letter, or none with case
+        (r"[A-Z]+", False),
+        (r"Hello", False),
+        (r"(?-i:abc)", False),
+        ("\u0131", False),  # dotless i matches "I" when case is ignored
+        (r"[0-Z]", False),  # upper-case letters without their lower case
+    ],
+)
+def test_lower_case_only_patterns_search_lowered_ascii_text(pattern: str, allowed: bool) -> None:
+    assert lower_case_only([pattern]) is allowed
+    if allowed:
+        plain = re.compile(pattern, REGEX_FLAGS)
+        fast = re.compile(pattern)
+        for text in ["How's it going", "HOW IS IT GOING?", "Foo-Bar A", "Zed", "x ~ y", "IBM"]:
+            assert (fast.search(text.lower()) is None) == (plain.search(text) is None), text
