@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, String, Table, bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    Table,
+    bindparam,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -18,6 +30,7 @@ from app.roleplay.schemas import SessionQuery
 # Core statements for the two writes of every turn: no unit-of-work flush.
 _TURNS = cast(Table, Turn.__table__)
 _SESSIONS = cast(Table, PracticeSession.__table__)
+_USERS = cast(Table, User.__table__)
 
 
 def visible_to(user: User) -> Select[PracticeSession, str]:
@@ -158,6 +171,64 @@ async def lock_for_turn(
         # was granted; a statement after the lock sees the turns committed meanwhile.
         last_turn = await last_seq(db, session_id=session_id)
     return row[0], row[1], last_turn
+
+
+# The whole of a turn's claim in one statement (see `advance_turn`), built once.
+_ADVANCE_SESSION_ID = bindparam("b_session_id", type_=String)
+_ADVANCE_USER_ID = bindparam("b_user_id", type_=Integer)
+_ADVANCE_TURN = (
+    update(_SESSIONS)
+    .where(
+        _SESSIONS.c.id == _ADVANCE_SESSION_ID,
+        _SESSIONS.c.rep_id == _ADVANCE_USER_ID,
+        _SESSIONS.c.status == "active",
+        _SESSIONS.c.lease.is_(None),
+        select(func.coalesce(func.max(_TURNS.c.seq), 0))
+        .where(_TURNS.c.session_id == _ADVANCE_SESSION_ID)
+        .scalar_subquery()
+        == bindparam("b_last_seq", type_=Integer),
+        exists().where(
+            _USERS.c.id == _ADVANCE_USER_ID,
+            _USERS.c.disabled_at.is_(None),
+            _USERS.c.token_version == bindparam("b_token_version", type_=Integer),
+        ),
+    )
+    .values(state=bindparam("b_state", type_=JSON))
+)
+
+
+def claims_are_safe(maker: async_sessionmaker[AsyncSession]) -> bool:
+    """Whether `advance_turn` may claim a turn on this database: SQLite, whose transactions
+    begin holding the write lock (app/db.py)."""
+    bind = maker.kw.get("bind")
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
+async def advance_turn(
+    db: AsyncSession,
+    *,
+    session_id: str,
+    user_id: int,
+    token_version: int,
+    last_seq: int,
+    state: dict[str, Any],
+) -> bool:
+    """Store the customer's state after a new turn in one statement, only if the session is the
+    user's own, active, held by no lease, its last turn is `last_seq`, and the user's token of
+    `token_version` still holds; False (nothing written) otherwise.
+
+    Safe only where a transaction takes the write lock before its first read (SQLite's BEGIN
+    IMMEDIATE): on PostgreSQL a subquery does not see a turn committed while the row lock was
+    awaited."""
+    params = {
+        "b_session_id": session_id,
+        "b_user_id": user_id,
+        "b_token_version": token_version,
+        "b_last_seq": last_seq,
+        "b_state": state,
+    }
+    result = await db.execute(_ADVANCE_TURN, params)
+    return bool(cast(Any, result).rowcount == 1)
 
 
 async def persona_json(db: AsyncSession, session: PracticeSession) -> dict[str, Any]:

@@ -199,7 +199,8 @@ async def run_turn(
     worked out from the session's memo before the transaction, so the row lock (SQLite: the
     write lock) is held for the statements only; the transaction checks the memo was current.
     An instant engine (no I/O) needs no model call: its turn is one transaction, and its
-    events follow the commit."""
+    events follow the commit. On SQLite, when the memo is current, that transaction does not
+    read the session first: one UPDATE claims the turn with every check (`_quick_turn`)."""
     memos = SessionMemos(size=1) if memos is None else memos
     # Checked once: an isinstance against a runtime protocol costs tens of microseconds.
     replier = engine if isinstance(engine, InstantEngine) else None
@@ -209,82 +210,89 @@ async def run_turn(
         plan = None
         if memo is not None and memo.rep_id == caller.user_id:
             plan = _plan(playbook, memo, text, session_id)
-        async with maker() as db:
-            session, last_seq = await _hold_for_turn(db, caller=caller, session_id=session_id)
-            if plan is None or plan.last_seq != last_seq or plan.state != session.state:
-                memo = await memos.load(db, session, last_seq)
-                # None: the rep resends the last turn, which the customer never answered.
-                plan = _plan(playbook, memo, text, session_id) or await _resend(
-                    db, playbook, memo, session_id
-                )
-            rep, decision, ctx = plan.rep, plan.decision, plan.ctx
-            rows = [_row(session_id, rep)] if rep.seq > last_seq else []
-            coaching = rep.coaching
-            assert coaching is not None  # rep turns always carry their reading
-            if replier is not None:
-                try:
-                    deltas = replier.deltas(ctx)
-                except Exception:
-                    await repository.add_turns(db, rows)  # the rep's words are kept for a resend
-                    await db.commit()
-                    raise
-            else:
-                # Store the rep turn before the model runs (a failing model keeps it), take the
-                # lease and free the row.
-                await repository.add_turns(db, rows)
-                token = locking.take_lease(session, lease_seconds)
-                await db.commit()
-                memos.add(session_id, rows, session.state)
-                rows = []
-                async with locking.leased(db, maker, session_id, token):
-                    yield TurnEvent(
-                        "coaching", {"seq": rep.seq, **coaching.model_dump(mode="json")}
-                    )
-                    deltas = []
-                    async for delta in engine.stream(ctx):
-                        deltas.append(delta)
-                        yield TurnEvent("token", {"text": delta})
-                    session = await _still_held(db, session_id, token)
-
-            reply = TurnOut(
-                seq=rep.seq + 1,
-                speaker="customer",
-                text="".join(deltas).strip(),
-                created_at=utcnow(),
-                prompt_version=engine.prompt_version,
-            )
-            state_after = decision.state.model_dump(mode="json")
-            meta = {
-                "revealed": [f.model_dump(mode="json") for f in decision.facts],
-                "act": decision.act,
-                "mood": decision.mood,
-                "next_step": (
-                    decision.next_step.model_dump(mode="json") if decision.next_step else None
-                ),
-                # The customer's state after this turn, so a retry can start from here.
-                "state": state_after,
-            }
-            rows.append(_row(session_id, reply, meta))
-            await repository.add_turns(db, rows)
-            values: dict[str, Any] = {"state": state_after}
-            if decision.state.ended:
-                values.update(status="ended", ended_at=utcnow())
-            if instant:
-                await repository.save_session(db, session, **values)
-            elif decision.state.ended and on_ended is not None:
-                # The goodbye is stored before the records are made (they may call a model);
-                # the lease keeps the session meanwhile.
-                await repository.save_session(db, session, **values)
-                await db.commit()
-            else:
-                await repository.save_session(db, session, **values, lease=None, lease_until=None)
-            if decision.state.ended and on_ended is not None:
-                await repository.persona_json(db, session)
-                await on_ended(db, session, await repository.turns_of(db, session_id=session_id))
-                if not instant:
-                    locking.end_lease(session)
-            await db.commit()
+        quick = None
+        if replier is not None and plan is not None and repository.claims_are_safe(maker):
+            quick = await _quick_turn(maker, replier, plan, caller=caller, session_id=session_id)
+        if quick is not None:
+            assert plan is not None  # a quick turn is the memo's plan
+            rep, decision = plan.rep, plan.decision
+            deltas, reply, rows, state_after = quick
+            session_status = "active"
             memos.add(session_id, rows, state_after)
+        else:
+            async with maker() as db:
+                session, last_seq = await _hold_for_turn(db, caller=caller, session_id=session_id)
+                if plan is None or plan.last_seq != last_seq or plan.state != session.state:
+                    memo = await memos.load(db, session, last_seq)
+                    # None: the rep resends the last turn, which the customer never answered.
+                    plan = _plan(playbook, memo, text, session_id) or await _resend(
+                        db, playbook, memo, session_id
+                    )
+                rep, decision, ctx = plan.rep, plan.decision, plan.ctx
+                rows = [_row(session_id, rep)] if rep.seq > last_seq else []
+                coaching = rep.coaching
+                assert coaching is not None  # rep turns always carry their reading
+                if replier is not None:
+                    try:
+                        deltas = replier.deltas(ctx)
+                    except Exception:
+                        await repository.add_turns(
+                            db, rows
+                        )  # the rep's words are kept for a resend
+                        await db.commit()
+                        raise
+                else:
+                    # Store the rep turn before the model runs (a failing model keeps it), take the
+                    # lease and free the row.
+                    await repository.add_turns(db, rows)
+                    token = locking.take_lease(session, lease_seconds)
+                    await db.commit()
+                    memos.add(session_id, rows, session.state)
+                    rows = []
+                    async with locking.leased(db, maker, session_id, token):
+                        yield TurnEvent(
+                            "coaching", {"seq": rep.seq, **coaching.model_dump(mode="json")}
+                        )
+                        deltas = []
+                        async for delta in engine.stream(ctx):
+                            deltas.append(delta)
+                            yield TurnEvent("token", {"text": delta})
+                        session = await _still_held(db, session_id, token)
+
+                reply = TurnOut(
+                    seq=rep.seq + 1,
+                    speaker="customer",
+                    text="".join(deltas).strip(),
+                    created_at=utcnow(),
+                    prompt_version=engine.prompt_version,
+                )
+                state_after = decision.state.model_dump(mode="json")
+                rows.append(_row(session_id, reply, _reply_meta(decision, state_after)))
+                await repository.add_turns(db, rows)
+                values: dict[str, Any] = {"state": state_after}
+                if decision.state.ended:
+                    values.update(status="ended", ended_at=utcnow())
+                if instant:
+                    await repository.save_session(db, session, **values)
+                elif decision.state.ended and on_ended is not None:
+                    # The goodbye is stored before the records are made (they may call a model);
+                    # the lease keeps the session meanwhile.
+                    await repository.save_session(db, session, **values)
+                    await db.commit()
+                else:
+                    await repository.save_session(
+                        db, session, **values, lease=None, lease_until=None
+                    )
+                if decision.state.ended and on_ended is not None:
+                    await repository.persona_json(db, session)
+                    await on_ended(
+                        db, session, await repository.turns_of(db, session_id=session_id)
+                    )
+                    if not instant:
+                        locking.end_lease(session)
+                await db.commit()
+                memos.add(session_id, rows, state_after)
+                session_status = session.status
 
     rep_json = rep.model_dump(mode="json")
     if instant:
@@ -296,12 +304,69 @@ async def run_turn(
     yield TurnEvent(
         "done",
         {
-            "status": session.status,
+            "status": session_status,
             "rep_turn": rep_json,
             "customer_turn": customer,
             "patience": decision.state.patience,
         },
     )
+
+
+async def _quick_turn(
+    maker: async_sessionmaker[AsyncSession],
+    replier: InstantEngine,
+    plan: _Plan,
+    *,
+    caller: TokenClaims,
+    session_id: str,
+) -> tuple[list[str], TurnOut, list[dict[str, Any]], dict[str, Any]] | None:
+    """An instant engine's turn on a current memo, in a transaction of two writes: the state
+    after the turn, claimed with every check `_hold_for_turn` and the memo's freshness make
+    (`repository.advance_turn`), and both turns. Returns (deltas, reply, rows, state after);
+    None, with nothing written, when the claim fails or the turn needs the full path (the
+    session ends, the engine fails): the full path then reads the session and decides."""
+    decision = plan.decision
+    if decision.state.ended:
+        return None  # the session's records are made on the full path
+    try:
+        deltas = replier.deltas(plan.ctx)
+    except Exception:
+        return None  # the full path keeps the rep's words and reports the failure
+    reply = TurnOut(
+        seq=plan.rep.seq + 1,
+        speaker="customer",
+        text="".join(deltas).strip(),
+        created_at=utcnow(),
+        prompt_version=replier.prompt_version,
+    )
+    state_after = decision.state.model_dump(mode="json")
+    rows = [_row(session_id, plan.rep), _row(session_id, reply, _reply_meta(decision, state_after))]
+    async with maker() as db:
+        claimed = await repository.advance_turn(
+            db,
+            session_id=session_id,
+            user_id=caller.user_id,
+            token_version=caller.version,
+            last_seq=plan.last_seq,
+            state=state_after,
+        )
+        if not claimed:
+            return None
+        await repository.add_turns(db, rows)
+        await db.commit()
+    return deltas, reply, rows, state_after
+
+
+def _reply_meta(decision: Decision, state_after: dict[str, Any]) -> dict[str, Any]:
+    """What the customer turn's row keeps of the decision behind it."""
+    return {
+        "revealed": [f.model_dump(mode="json") for f in decision.facts],
+        "act": decision.act,
+        "mood": decision.mood,
+        "next_step": decision.next_step.model_dump(mode="json") if decision.next_step else None,
+        # The customer's state after this turn, so a retry can start from here.
+        "state": state_after,
+    }
 
 
 def _plan(playbook: Playbook, memo: SessionMemo, text: str, session_id: str) -> _Plan | None:

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, event
 
+from app.auth import service as auth_service
 from app.auth.models import User
 from app.auth.service import TokenClaims
 from app.roleplay import service
@@ -49,6 +50,55 @@ async def test_a_scripted_turn_is_one_transaction(
     assert r.status_code == 200, r.text
     assert r.json()["rep_turn"]["seq"] == 3 and r.json()["customer_turn"]["seq"] == 4
     assert len(begun) == 1
+
+
+@contextmanager
+def statements(app: Any) -> Iterator[list[str]]:
+    """The first word of each SQL statement run on the app's database while the block runs."""
+    seen: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split(None, 1)[0].upper())
+
+    sync_engine = app.state.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", before)
+
+
+async def test_on_sqlite_a_turn_on_a_current_memo_is_two_writes_and_no_read(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("the claim in one statement needs SQLite's write lock at BEGIN")
+    sid = await start(client, rep)
+    await turn(client, rep, sid, "How is your packing line set up today?")  # reads the memo
+    with statements(app) as seen:
+        r = await turn(client, rep, sid, "What goes wrong on that line most weeks?")
+    assert r.status_code == 200, r.text
+    assert seen == ["BEGIN", "UPDATE", "INSERT"]
+    stored = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
+    assert [t["seq"] for t in stored["turns"]] == [1, 2, 3, 4]
+    assert stored["turns"][2]["coaching"] == r.json()["rep_turn"]["coaching"]
+    assert stored["patience"] is not None
+
+
+async def test_a_token_revoked_after_the_memo_was_read_is_401(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    await turn(client, rep, sid, "How is your packing line set up today?")
+    async with app.state.sessionmaker() as db:
+        user = await db.get(User, rep.id)
+        assert user is not None
+        await auth_service.revoke_tokens(db, user=user)
+        await db.commit()
+    r = await turn(client, rep, sid, "What goes wrong on that line most weeks?")
+    assert r.status_code == 401 and r.json()["detail"] == "not authenticated"
+    async with app.state.sessionmaker() as db:
+        assert await service.last_seq(db, session_id=sid) == 2
 
 
 async def test_a_turn_with_the_token_of_a_deleted_user_is_401(
