@@ -37,7 +37,6 @@ from app.prep import endpoints as prep_endpoints
 from app.review import endpoints as review_endpoints
 from app.roleplay import endpoints as roleplay_endpoints
 from app.roleplay.engine import CustomerEngine
-from app.roleplay.llm_engine import LLMEngine
 from app.roleplay.memo import SessionMemos
 from app.roleplay.scripted import ScriptedEngine
 from app.web import pages
@@ -65,6 +64,9 @@ def customer_engine(settings: Settings, chat_model: BaseChatModel | None) -> Cus
     """The scripted engine offline; the LLM engine when SALESCOACH_LLM names a model."""
     if chat_model is None:
         return ScriptedEngine()
+    # Imported here: the OpenAI SDK takes tens of MiB that the offline engine never needs.
+    from app.roleplay.llm_engine import LLMEngine
+
     return LLMEngine(chat_model, settings)
 
 

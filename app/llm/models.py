@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langchain.chat_models import init_chat_model
 from langchain_core.language_models import BaseChatModel
 
 from app.config import Settings
@@ -66,6 +65,9 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
             raise ChatModelConfigError(
                 f"SALESCOACH_LLM={llm}: set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
             )
+    # Imported here: the provider SDKs take tens of MiB that the offline engine never needs.
+    from langchain.chat_models import init_chat_model
+
     try:
         chat_model: BaseChatModel = init_chat_model(model, model_provider=provider, **kwargs)
     except ImportError as exc:

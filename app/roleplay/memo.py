@@ -5,7 +5,8 @@ The persona never changes once the session starts, and turns are only appended, 
 seqs; the state changes only with a turn. So a memo is fresh when its last seq is the session's
 last seq, read in the turn's transaction under the session's lock; otherwise only the newer
 turns are read. Processes sharing a database stay correct: each reads what the others appended.
-A turn adds its own turns after its commit. The memos are bounded (least recently used out).
+A turn adds its own turns after its commit. The memos are bounded (least recently used out), and
+sessions with the same persona snapshot share one Persona (it is only read).
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class SessionMemos:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self.size = size
         self._memos: OrderedDict[str, SessionMemo] = OrderedDict()
+        # The latest snapshot of each persona id read here, and its Persona.
+        self._personas: OrderedDict[str, tuple[dict[str, Any], Persona]] = OrderedDict()
 
     async def load(self, db: AsyncSession, session: PracticeSession, last_seq: int) -> SessionMemo:
         """The session's memo, brought up to `last_seq` (its last stored turn)."""
@@ -80,7 +83,7 @@ class SessionMemos:
             persona = await repository.persona_json(db, session)
             memo = SessionMemo(
                 rep_id=session.rep_id,
-                persona=Persona.model_validate(persona),
+                persona=self._persona(session.persona_id, persona),
                 scenario=session.scenario,
                 language=session.language,
                 state=session.state,
@@ -93,6 +96,16 @@ class SessionMemos:
         while len(self._memos) > self.size:
             self._memos.popitem(last=False)
         return memo
+
+    def _persona(self, persona_id: str, snapshot: dict[str, Any]) -> Persona:
+        """The Persona of a snapshot, shared with the other sessions of the same snapshot."""
+        known = self._personas.pop(persona_id, None)
+        if known is None or known[0] != snapshot:
+            known = (snapshot, Persona.model_validate(snapshot))
+        self._personas[persona_id] = known
+        while len(self._personas) > self.size:
+            self._personas.popitem(last=False)
+        return known[1]
 
     def add(self, session_id: str, rows: Sequence[dict[str, Any]], state: dict[str, Any]) -> None:
         """Turns this process just committed (as rows of the turns table), and the state after."""
