@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 import respx
@@ -14,6 +18,24 @@ from tests.llm import fake_openai as fake
 
 def test_scripted_builds_no_model() -> None:
     assert build_chat_model(fake.settings(llm="scripted")) is None
+
+
+def test_the_offline_engine_loads_no_provider_sdk() -> None:
+    """The OpenAI SDK and langchain's model factory (tens of MiB) load only for a model."""
+    probe = (
+        "import sys\n"
+        "from app.main import create_app, customer_engine\n"
+        "from tests.llm import fake_openai as fake\n"
+        "create_app(fake.settings(llm='scripted'))\n"
+        "customer_engine(fake.settings(llm='scripted'), None)\n"
+        "print(sorted(m for m in ('openai', 'langchain.chat_models') if m in sys.modules))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
 
 
 def test_openai_model_carries_timeout_retries_streaming_and_endpoint() -> None:

@@ -17,6 +17,7 @@ from app.auth.service import TokenClaims
 from app.roleplay import service
 from app.roleplay.engine import ReplyContext
 from app.roleplay.memo import SessionMemos
+from app.roleplay.models import PracticeSession
 from app.roleplay.scripted import ScriptedEngine
 from tests.conftest import Account
 from tests.roleplay.test_api import start, turn
@@ -166,6 +167,33 @@ async def test_memos_keep_the_latest_sessions_only(
         ):
             pass
     assert len(memos) == 2 and memos.get(sids[0]) is None and memos.get(sids[2]) is not None
+
+
+async def test_memos_share_a_persona_snapshot_and_keep_an_edited_one_apart(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    memos = SessionMemos()
+    sids = [await start(client, rep) for _ in range(3)]
+    async with app.state.sessionmaker() as db:
+        edited = await db.get(PracticeSession, sids[2])
+        assert edited is not None
+        edited.persona = {**edited.persona, "name": "Edited Name"}
+        await db.commit()
+    for sid in sids:
+        async for _ in service.run_turn(
+            app.state.sessionmaker,
+            app.state.playbook,
+            ScriptedEngine(),
+            caller=TokenClaims(rep.id, 0),
+            session_id=sid,
+            text="How is your packing line set up today?",
+            memos=memos,
+        ):
+            pass
+    first, second, third = (memos.get(sid) for sid in sids)
+    assert first is not None and second is not None and third is not None
+    assert first.persona is second.persona
+    assert third.persona.name == "Edited Name" and first.persona.name != "Edited Name"
 
 
 class BrokenEngine(ScriptedEngine):
