@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -202,8 +202,7 @@ async def run_turn(
     events follow the commit. On SQLite, when the memo is current, that transaction does not
     read the session first: one UPDATE claims the turn with every check (`_quick_turn`)."""
     memos = SessionMemos(size=1) if memos is None else memos
-    # Checked once: an isinstance against a runtime protocol costs tens of microseconds.
-    replier = engine if isinstance(engine, InstantEngine) else None
+    replier = _instant(engine)
     instant = replier is not None
     async with locking.local_lock(session_id):
         memo = memos.get(session_id)
@@ -310,6 +309,12 @@ async def run_turn(
             "patience": decision.state.patience,
         },
     )
+
+
+def _instant(engine: CustomerEngine) -> InstantEngine | None:
+    """The engine as an instant one when it composes its replies in process (`deltas`). What
+    an isinstance against the runtime protocol checks, without its cost (45 µs a turn)."""
+    return cast(InstantEngine, engine) if callable(getattr(engine, "deltas", None)) else None
 
 
 async def _quick_turn(
