@@ -22,6 +22,20 @@ async def test_openapi_lists_the_api(client: httpx.AsyncClient) -> None:
         assert path in paths
 
 
+async def test_the_turn_route_is_tried_first_and_documented_once_in_its_place(
+    app, client: httpx.AsyncClient, rep: Account
+) -> None:
+    turns = "/api/v1/sessions/{session_id}/turns"
+    first = app.router.routes[0]
+    assert first.path == turns and first.methods == {"POST"} and not first.include_in_schema
+    paths = list(app.openapi()["paths"])
+    assert paths.count(turns) == 1
+    assert paths.index(turns) == paths.index("/api/v1/sessions/{session_id}/retry") + 1
+    assert set(app.openapi()["paths"][turns]) == {"post"}
+    r = await client.get("/api/v1/sessions/some-id/turns", headers=rep.headers)
+    assert r.status_code == 405 and "detail" in r.json()
+
+
 async def test_unknown_route_is_json_404(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and "detail" in r.json()
