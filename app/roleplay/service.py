@@ -235,9 +235,8 @@ async def run_turn(
                     try:
                         deltas = replier.deltas(ctx)
                     except Exception:
-                        await repository.add_turns(
-                            db, rows
-                        )  # the rep's words are kept for a resend
+                        # The rep's words are kept for a resend.
+                        await repository.add_turns(db, rows)
                         await db.commit()
                         raise
                 else:
