@@ -219,6 +219,25 @@ async def test_a_failing_instant_engine_keeps_the_rep_turn(
     assert r.json()["customer_turn"]["seq"] == 2
 
 
+async def test_a_failing_instant_engine_on_a_current_memo_keeps_the_rep_turn(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    sid = await start(client, rep)
+    await turn(client, rep, sid, "How is your packing line set up today?")  # reads the memo
+    text = "What goes wrong on that line most weeks?"
+    engine, app.state.customer_engine = app.state.customer_engine, BrokenEngine()
+    try:
+        with pytest.raises(RuntimeError):
+            await turn(client, rep, sid, text)
+    finally:
+        app.state.customer_engine = engine
+    stored = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
+    assert [(t["seq"], t["speaker"]) for t in stored["turns"]][-1] == (3, "rep")
+    r = await turn(client, rep, sid, text)
+    assert r.status_code == 200 and r.json()["rep_turn"]["seq"] == 3
+    assert r.json()["customer_turn"]["seq"] == 4
+
+
 async def test_a_cookie_turn_needs_the_csrf_header(client: httpx.AsyncClient, rep: Account) -> None:
     from tests.web.test_pages import form_token, sign_in, start_session
 
