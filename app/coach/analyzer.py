@@ -498,7 +498,8 @@ def learned_features(text: str, rules: CoachRules, context: CoachContext) -> lis
     """The learned layer's features of a rep turn in its conversation (for training)."""
     u = read_utterance(text, rules, None)
     conv = read_conversation(u, context, rules)
-    return features(u, conv, context, _rules_reading(u, conv, context, rules, False))
+    reading = _rules_reading(u, conv, context, rules, False)
+    return features(u, conv, context, reading, rules.learning.cues)
 
 
 def _rules_reading(
@@ -553,8 +554,9 @@ def _rules_reading(
         value_point=value_point,
         pitch=bool(claims) and not value_point,
         hard_close="hard_close" in u.cues and not conv.payoff_stated,
-        # Talking to the program is meta, not a remark off the call's topic.
-        off_topic=off and "meta" not in u.cues,
+        # Talking to the program is meta; off the call's topic too where the playbook says so.
+        off_topic=(off and "meta" not in u.cues)
+        or ("meta" in u.cues and rules.learning.meta_off_topic == "always"),
         meta="meta" in u.cues,
         noise=is_noise(u.text),
         # Thanks for the time once the call is under way, asking nothing more, closes it.
@@ -594,7 +596,7 @@ def _learned_reading(
 ) -> Coaching:
     """The learned layer's reading where the playbook leaves room (learned.yaml)."""
     policy = rules.learning
-    predicted = model.predict(features(u, conv, ctx, reading))
+    predicted = model.predict(features(u, conv, ctx, reading, policy.cues))
     update: dict[str, object] = {}
     spin = predicted.get("spin")
     explicit = reading.spin is not None and u.score >= policy.spin_rules_win_at
@@ -630,19 +632,23 @@ def _learned_behaviours(
     # A statement (no question) claiming what the rep offers, in words of the pain the customer
     # named, links the two: a value point (SPIN.md), unless the pitch head says otherwise.
     linked = signals.value_point and conv.echo_pain > 0 and u.question is None
+    # Chat the rules found before business, claiming nothing, is rapport (SPIN.md's small talk).
+    rapport = signals.small_talk and "small_talk" in u.shown and not conv.rapport_done
+    rapport = rapport and not u.claims
     for name in LEARNED_BEHAVIOURS:
         guess = predicted.get(name)
         if guess is None or name in policy.rules_decide:
             continue
         # Where the rules stand, a cue they found stays; the learned layer may only add.
         kept = name in policy.rules_stand and getattr(signals, name)
-        setattr(signals, name, kept or guess[0] == "yes")
-    # Words to the program are meta, not off the topic as well (as labellers mostly mark them);
-    # pushing to sign once the customer stated what a solution is worth is no hard close (SPIN.md).
-    signals.off_topic = signals.off_topic and not signals.meta
+        setattr(signals, name, kept or _likelihood(guess) >= policy.threshold(name))
+    signals.small_talk = signals.small_talk or rapport
+    if policy.meta_off_topic != "learned" and signals.meta:
+        signals.off_topic = policy.meta_off_topic == "always"
+    # Pushing to sign once the customer stated what a solution is worth is no hard close (SPIN.md).
     signals.hard_close = signals.hard_close and not conv.payoff_stated
-    # Labellers never mark both of these pairs: the likelier one stands.
-    for one, other in (("pitch", "value_point"), ("small_talk", "off_topic")):
+    # Labellers (almost) never mark both of these pairs: the likelier one stands.
+    for one, other in policy.exclusive:
         if getattr(signals, one) and getattr(signals, other):
             first = _likelihood(predicted.get(one))
             setattr(signals, one, first >= _likelihood(predicted.get(other)))
@@ -652,7 +658,7 @@ def _learned_behaviours(
     step = predicted.get("next_step")
     if step is not None and "next_step" not in policy.rules_decide:
         kept = "next_step" in policy.rules_stand and signals.next_step.proposed
-        proposed = kept or step[0] == "yes"
+        proposed = kept or _likelihood(step) >= policy.threshold("next_step")
         if proposed and not signals.next_step.proposed:
             time = rules.signals.next_step.concrete_time.phrase(u.text, u.language)
             signals.next_step = NextStepSignal(

@@ -24,10 +24,13 @@ from pydantic import BaseModel, Field
 from app.playbook.lookahead import compile_finders
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from app.coach.analyzer import Conversation, Utterance
     from app.coach.schemas import CoachContext, Coaching
+    from app.playbook.coaching import Patterns
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 3
 SPIN_CLASSES = ("none", "situation", "problem", "implication", "need_payoff")
 QUESTION_CLASSES = ("none", "open", "closed")
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
@@ -156,9 +159,15 @@ def _ngrams(text: str, language: str) -> list[str]:
     return grams
 
 
-def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coaching) -> list[str]:
-    """What the learned layer sees of a rep turn: its n-grams, the rules' reading of it and
-    what the conversation so far says."""
+def features(
+    u: Utterance,
+    conv: Conversation,
+    ctx: CoachContext,
+    reading: Coaching,
+    cues: Mapping[str, Patterns],
+) -> list[str]:
+    """What the learned layer sees of a rep turn: its n-grams, the rules' reading of it, the
+    playbook's cue words (learned.yaml `cues`) and what the conversation so far says."""
     s = reading.signals
     feats = _ngrams(u.text, u.language)
     # The questions' own n-grams: the SPIN type is the question's, not the preamble's.
@@ -222,6 +231,26 @@ def features(u: Utterance, conv: Conversation, ctx: CoachContext, reading: Coach
         "c.asked": conv.last_asked,
     }
     feats += [name for name, on in marks.items() if on]
+    # Cue words in what the turn states and in what it asks apart: "we help clinics like yours"
+    # claims, "how do you help your clinics?" asks; each with the conversation around it (a
+    # claim after a pain is named, or right after the customer named one; chat once rapport is
+    # done).
+    stated = " ".join(q.text for q in u.sentences if not q.is_question)
+    asked_text = " ".join(asked) if asked else ""
+    asks = u.question is not None
+    for name, patterns in cues.items():
+        where = "s" if stated and patterns.found(stated, u.language) else ""
+        if asked_text and patterns.found(asked_text, u.language):
+            where += "q"
+        if where:
+            feats += [
+                f"k.{name}",
+                f"k.{name}.{where}",
+                f"j.k.{name}.pain:{conv.pain_named}",
+                f"j.k.{name}.last_pain:{conv.last_pain}",
+                f"j.k.{name}.rapport:{conv.rapport_done}",
+                f"j.k.{name}.asks:{asks}",
+            ]
     # Conjunctions a linear model cannot form: a claim that restates the customer's pain is a
     # value point, one that does not a pitch; chat early is rapport, later off the topic.
     claim = "claim" if u.claims else "noclaim"

@@ -30,7 +30,7 @@ import re
 import string
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
@@ -398,6 +398,22 @@ class LearningRules(_Strict):
     # Behaviours that ask no SPIN question when the reading ends with them (SPIN.md: a remark
     # off the topic, words to the program, a summary checked back, a close, a next step).
     no_spin_with: list[LearnedBehaviour] = Field(default_factory=list)
+    # A behaviour head says yes from this probability on (0.5 for a head not listed).
+    thresholds: dict[LearnedBehaviour, Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=dict
+    )
+    # Whether words to the program (meta) are also off the topic: SPIN.md lists "the simulator
+    # itself" among off-topic remarks, and labellers split on it ("learned": the head decides).
+    meta_off_topic: Literal["never", "always", "learned"] = "never"
+
+    def threshold(self, behaviour: str) -> float:
+        """The probability from which a behaviour head says yes."""
+        return cast("dict[str, float]", self.thresholds).get(behaviour, 0.5)
+
+    # Pairs of behaviours labellers never mark together: the likelier one stands.
+    exclusive: list[tuple[LearnedBehaviour, LearnedBehaviour]] = Field(default_factory=list)
+    # Word lists the learned layer sees as features (`k.<name>`); alone they decide nothing.
+    cues: dict[Annotated[str, Field(pattern=r"^[a-z_]+$")], Patterns] = Field(default_factory=dict)
 
 
 class CoachRules(_Strict):
