@@ -35,6 +35,7 @@ from tests.coach.conftest import LABELLED, labelled_openers, labelled_utterances
 PLAYBOOK: Playbook = load_playbook(Path(__file__).resolve().parents[2] / "playbook")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 QUOTED = re.compile(r'[“"]([^“”"]+)[”"] ?\(#(\d+)\)')
+INNER_QUOTES = str.maketrans({'"': "'", "“": "'", "”": "'"})
 # Every conversation batch, holdouts included: a tip must never contradict its turn, whoever
 # labelled it and whether or not the coach was tuned on it.
 CONVERSATIONS = [b.path for b in batches(LABELLED) if b.kind == "conversations"]
@@ -96,7 +97,9 @@ def problems(tip: tips.Tip, reading: Coaching, history: list[TranscriptTurn]) ->
         found.append("Chinese in an English tip")
     said = {t.seq: t.text for t in history if t.speaker == "customer"}
     for quote, seq in QUOTED.findall(tip.text):
-        if int(seq) not in said or quote.rstrip("…") not in said[int(seq)]:
+        # A quote inside the customer's words is shown in single quotes.
+        words = said.get(int(seq), "").translate(INNER_QUOTES)
+        if int(seq) not in said or quote.rstrip("…").translate(INNER_QUOTES) not in words:
             found.append(f"quotes #{seq} with words it did not say")
     return found
 
