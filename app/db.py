@@ -2,16 +2,21 @@
 
 SQLite runs in WAL mode with foreign keys on and a busy timeout; every transaction takes the
 write lock at BEGIN (BEGIN IMMEDIATE) so concurrent writers queue instead of failing with
-"database is locked" on a lock upgrade.
+"database is locked" on a lock upgrade. A turn's writes on SQLite also queue in process
+(`write_turn`): a writer waiting in SQLite's busy handler sleeps in steps of up to 100 ms
+instead of waking when the lock frees.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import weakref
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, event, make_url
+from sqlalchemy import DateTime, Dialect, Engine, MetaData, event, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -125,6 +130,25 @@ def create_engine(
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+# One lock per SQLite engine (its file) and event loop; PostgreSQL takes row locks instead.
+_WRITE_LOCKS: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def write_lock(engine: AsyncEngine) -> AbstractAsyncContextManager[object]:
+    """What a short write transaction holds from before its BEGIN to after its COMMIT: on
+    SQLite an in-process lock, so writers wake in turn as each commits rather than sleep in
+    SQLite's busy handler; on PostgreSQL nothing."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    loop = asyncio.get_running_loop()
+    held = _WRITE_LOCKS.get(engine.sync_engine)
+    if held is None or held[0] is not loop:
+        held = _WRITE_LOCKS[engine.sync_engine] = (loop, asyncio.Lock())
+    return held[1]
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

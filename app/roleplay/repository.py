@@ -17,7 +17,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -195,6 +195,11 @@ _ADVANCE_TURN = (
     )
     .values(state=bindparam("b_state", type_=JSON))
 )
+
+
+def engine_of(maker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine the maker's sessions are bound to."""
+    return cast(AsyncEngine, maker.kw["bind"])
 
 
 def claims_are_safe(maker: async_sessionmaker[AsyncSession]) -> bool:

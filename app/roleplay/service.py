@@ -22,7 +22,7 @@ from app.auth.service import TokenClaims
 from app.coach import analyzer as coach
 from app.coach import tips
 from app.coach.schemas import CoachContext, Coaching, EarlierTurn, Scenario
-from app.db import utcnow
+from app.db import utcnow, write_lock
 from app.errors import AppError, Conflict, NotFound
 from app.personas import service as persona_service
 from app.playbook.customer import Difficulty
@@ -345,7 +345,8 @@ async def _quick_turn(
     )
     state_after = decision.state.model_dump(mode="json")
     rows = [_row(session_id, plan.rep), _row(session_id, reply, _reply_meta(decision, state_after))]
-    async with maker() as db:
+    # Everything above is worked out before the write lock, which covers the statements only.
+    async with write_lock(repository.engine_of(maker)), maker() as db:
         claimed = await repository.advance_turn(
             db,
             session_id=session_id,

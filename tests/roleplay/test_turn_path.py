@@ -3,6 +3,7 @@ session memos that stay right when another process appends turns."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import delete, event
 from app.auth import service as auth_service
 from app.auth.models import User
 from app.auth.service import TokenClaims
+from app.db import write_lock
 from app.roleplay import service
 from app.roleplay.engine import ReplyContext
 from app.roleplay.memo import SessionMemos
@@ -248,3 +250,54 @@ async def test_a_cookie_turn_needs_the_csrf_header(client: httpx.AsyncClient, re
     assert refused.status_code == 403 and "CSRF" in refused.json()["detail"]
     answered = await client.post(url, json=body, headers={"X-CSRF-Token": form_token(client)})
     assert answered.status_code == 200 and answered.json()["rep_turn"]["seq"] == 1
+
+
+async def test_the_write_lock_is_sqlite_only(app: Any) -> None:
+    engine = app.state.engine
+    held = write_lock(engine)
+    if engine.dialect.name == "sqlite":
+        assert isinstance(held, asyncio.Lock) and write_lock(engine) is held
+    else:
+        assert not isinstance(held, asyncio.Lock)
+        async with held:  # holds nothing: PostgreSQL's row locks serialise a session's turns
+            pass
+
+
+async def test_on_sqlite_a_quick_turn_begins_under_the_write_lock(
+    app: Any, client: httpx.AsyncClient, rep: Account
+) -> None:
+    if app.state.engine.dialect.name != "sqlite":
+        pytest.skip("the in-process write lock is SQLite's only")
+    lock = write_lock(app.state.engine)
+    sid = await start(client, rep)
+    await turn(client, rep, sid, "How is your packing line set up today?")  # reads the memo
+    held_at_begin: list[bool] = []
+
+    def on_begin(conn: Any) -> None:
+        held_at_begin.append(lock.locked())
+
+    event.listen(app.state.engine.sync_engine, "begin", on_begin)
+    try:
+        r = await turn(client, rep, sid, "What goes wrong on that line most weeks?")
+    finally:
+        event.remove(app.state.engine.sync_engine, "begin", on_begin)
+    assert r.status_code == 200, r.text
+    assert held_at_begin == [True]
+    assert not lock.locked()
+
+
+async def test_concurrent_turns_on_different_sessions_all_succeed(
+    client: httpx.AsyncClient, rep: Account
+) -> None:
+    sids = [await start(client, rep) for _ in range(6)]
+    texts = [
+        "How is your packing line set up today?",
+        "What goes wrong on that line most weeks?",
+        "How does that affect your deliveries to customers?",
+    ]
+    for text in texts:
+        answers = await asyncio.gather(*(turn(client, rep, sid, text) for sid in sids))
+        assert [r.status_code for r in answers] == [200] * len(sids), [r.text for r in answers]
+    for sid in sids:
+        stored = (await client.get(f"/api/v1/sessions/{sid}", headers=rep.headers)).json()
+        assert [t["seq"] for t in stored["turns"]] == list(range(1, 2 * len(texts) + 1))
