@@ -184,13 +184,26 @@ def fragment(quote: str, language: Language, *, limit: int | None = None) -> str
     return fits
 
 
+def _has_cue(lowered: str, cues: Sequence[str]) -> bool:
+    return any(w in lowered for w in cues)
+
+
+# Every tip re-reads the whole transcript; a turn's words do not change.
+@functools.lru_cache(maxsize=4096)
+def _cued_sentence_quote(text: str, cues: tuple[str, ...], language: Language) -> str | None:
+    """The first sentence of `text` carrying one of the (lower-case) cues, quoted short."""
+    sentences = [p.strip() for p in _SENTENCE.split(text) if p.strip()]
+    hit = next((p for p in sentences if _has_cue(p.lower(), cues)), None)
+    return short_quote(hit, language) if hit is not None else None
+
+
 def _cued(
     sentences: list[str], phrases: Phrases, language: Language, *, extend: bool
 ) -> str | None:
     """The customer's words that carry one of these cues, quoted short; `extend`: a short
     sentence ("I doubt it.") takes the next one, which says what."""
     words = [w.lower() for w in getattr(phrases, language)]
-    at = next((i for i, p in enumerate(sentences) if any(w in p.lower() for w in words)), -1)
+    at = next((i for i, p in enumerate(sentences) if _has_cue(p.lower(), words)), -1)
     if at < 0:
         return None
     hit = cue_clause(sentences[at], words)
@@ -222,6 +235,12 @@ def cue_clause(sentence: str, cues: Sequence[str]) -> str:
     return _LEAD_IN.sub("", text.strip())
 
 
+# Every tip re-reads the whole transcript; a fact's quote depends on its words only.
+@functools.lru_cache(maxsize=4096)
+def _fact_quote(fact: str, turn_text: str, language: Language, whole: bool) -> str:
+    return short_quote(needs_support.quote(fact, turn_text), language, whole=whole)
+
+
 def said_in(turns: Sequence[TranscriptTurn], language: Language) -> list[Said]:
     """Every fact the customer revealed in these turns, in order, each once, quoted short."""
     found: list[Said] = []
@@ -234,12 +253,11 @@ def said_in(turns: Sequence[TranscriptTurn], language: Language) -> list[Said]:
             if fact.kind == "public" or fact.id in seen:
                 continue
             seen.add(fact.id)
-            words = needs_support.quote(fact.text, turn.text)
             found.append(
                 Said(
                     kind=fact.kind,
                     turn_seq=turn.seq,
-                    quote=short_quote(words, language, whole=fact.kind in WHOLE_KINDS),
+                    quote=_fact_quote(fact.text, turn.text, language, fact.kind in WHOLE_KINDS),
                     fact_id=fact.id,
                     problem_id=fact.problem_id,
                 )
@@ -368,16 +386,15 @@ class Conversation:
     def open_who(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
         """The customer's question of who calls or why (words, turn) when nothing since has
         answered it: no pitch, value or next step from the rep, no fact from the customer."""
-        words = [w.lower() for w in getattr(cues.who, language)]
+        words = tuple(w.lower() for w in getattr(cues.who, language))
         found: tuple[str, int] | None = None
         for turn in self.turns:
             if turn.speaker == "customer":
                 if any(f.kind != "public" for f in turn.revealed):
                     found = None
-                sentences = [p.strip() for p in _SENTENCE.split(turn.text) if p.strip()]
-                hit = next((p for p in sentences if any(w in p.lower() for w in words)), None)
+                hit = _cued_sentence_quote(turn.text, words, language)
                 if hit is not None and turn.act not in cues.skip_acts:
-                    found = (short_quote(hit, language), turn.seq)
+                    found = (hit, turn.seq)
             elif turn.coaching is not None:
                 s = turn.coaching.signals
                 if s.pitch or s.value_point or s.next_step.proposed:
