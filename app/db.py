@@ -3,7 +3,7 @@
 SQLite runs in WAL mode with foreign keys on and a busy timeout; every transaction takes the
 write lock at BEGIN (BEGIN IMMEDIATE) so concurrent writers queue instead of failing with
 "database is locked" on a lock upgrade. A turn's writes on SQLite also queue in process
-(`write_turn`): a writer waiting in SQLite's busy handler sleeps in steps of up to 100 ms
+(`write_lock`): a writer waiting in SQLite's busy handler sleeps in steps of up to 100 ms
 instead of waking when the lock frees.
 """
 
