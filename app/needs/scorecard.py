@@ -391,10 +391,11 @@ def _off_the_call(s: Session) -> dict[str, list[int]]:
     kinds: dict[str, list[int]] = {"off_topic": [], "meta": [], "repeats": [], "hard_closes": []}
     for turn in s.rep:
         signals = coaching_of(turn).signals
-        if signals.off_topic:
-            kinds["off_topic"].append(turn.seq)
-        elif signals.meta or signals.noise:
+        # Talk to the program is off the call's topic too (SPIN.md); it counts as meta.
+        if signals.meta or signals.noise:
             kinds["meta"].append(turn.seq)
+        elif signals.off_topic:
+            kinds["off_topic"].append(turn.seq)
         elif signals.repeat_of is not None:
             kinds["repeats"].append(turn.seq)
         elif signals.hard_close:

@@ -255,3 +255,19 @@ def test_a_summary_earns_listening_only_when_it_restates_the_customer() -> None:
     restated = listening(summary.coaching.signals.topic)  # type: ignore[union-attr]
     stuffed = "situation problem implication impact cost customers growth so if i heard you right is that fair".split()
     assert listening(stuffed) < restated
+
+
+def test_talk_to_the_program_counts_once_as_meta_though_off_topic_too() -> None:
+    # SPIN.md: a meta turn is off the call's topic as well; conduct names it as meta, once.
+    p = played("excellent-morgan-discovery")
+    persona, turns = p.persona, list(p.turns)
+    third = turns[2]
+    assert third.coaching is not None
+    both = third.coaching.signals.model_copy(update={"off_topic": True, "meta": True})
+    turns[2] = third.model_copy(
+        update={"coaching": third.coaching.model_copy(update={"signals": both})}
+    )
+    card = score_session(persona, "discovery", turns, PLAYBOOK.scoring, "en", rules=PLAYBOOK.needs)
+    conduct = {c.id: c for c in card.criteria}["conduct"]
+    assert conduct.evidence_turns == [third.seq]
+    assert "0 off-topic, 1 meta" in conduct.comment
