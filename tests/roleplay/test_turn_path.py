@@ -4,7 +4,7 @@ session memos that stay right when another process appends turns."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -26,19 +26,22 @@ from tests.roleplay.test_api import start, turn
 
 
 @contextmanager
+def listening(app: Any, name: str, fn: Callable[..., None]) -> Iterator[None]:
+    """`fn` hears the app's database engine event `name` while the block runs."""
+    sync_engine = app.state.engine.sync_engine
+    event.listen(sync_engine, name, fn)
+    try:
+        yield
+    finally:
+        event.remove(sync_engine, name, fn)
+
+
+@contextmanager
 def transactions(app: Any) -> Iterator[list[str]]:
     """The transactions begun on the app's database while the block runs."""
     begun: list[str] = []
-
-    def on_begin(conn: Any) -> None:
-        begun.append("begin")
-
-    sync_engine = app.state.engine.sync_engine
-    event.listen(sync_engine, "begin", on_begin)
-    try:
+    with listening(app, "begin", lambda conn: begun.append("begin")):
         yield begun
-    finally:
-        event.remove(sync_engine, "begin", on_begin)
 
 
 async def test_a_scripted_turn_is_one_transaction(
@@ -63,12 +66,8 @@ def statements(app: Any) -> Iterator[list[str]]:
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         seen.append(statement.split(None, 1)[0].upper())
 
-    sync_engine = app.state.engine.sync_engine
-    event.listen(sync_engine, "before_cursor_execute", before)
-    try:
+    with listening(app, "before_cursor_execute", before):
         yield seen
-    finally:
-        event.remove(sync_engine, "before_cursor_execute", before)
 
 
 async def test_on_sqlite_a_turn_on_a_current_memo_is_two_writes_and_no_read(
@@ -276,11 +275,8 @@ async def test_on_sqlite_a_quick_turn_begins_under_the_write_lock(
     def on_begin(conn: Any) -> None:
         held_at_begin.append(lock.locked())
 
-    event.listen(app.state.engine.sync_engine, "begin", on_begin)
-    try:
+    with listening(app, "begin", on_begin):
         r = await turn(client, rep, sid, "What goes wrong on that line most weeks?")
-    finally:
-        event.remove(app.state.engine.sync_engine, "begin", on_begin)
     assert r.status_code == 200, r.text
     assert held_at_begin == [True]
     assert not lock.locked()
