@@ -59,6 +59,8 @@ LineKind = Literal[
     "hard_close",
     "hard_close_later",
     "not_an_issue",
+    "no_effect",
+    "not_yet",
     "need_to_check",
     "lead_in_public",
     "elaborate",
@@ -164,6 +166,10 @@ class LineSet(BaseModel):
     hard_close: list[str] = Field(default_factory=list)
     hard_close_later: list[str] = Field(default_factory=list)
     not_an_issue: list[str] = Field(default_factory=list)
+    # An implication question on an effect this customer has not seen.
+    no_effect: list[str] = Field(default_factory=list)
+    # An open question on something not earned yet: a hint that there is more, nothing said.
+    not_yet: list[str] = Field(default_factory=list)
     need_to_check: list[str] = Field(default_factory=list)
     lead_in_public: list[str] = Field(default_factory=list)
     elaborate: list[str] = Field(default_factory=list)
@@ -210,6 +216,10 @@ class Matching(BaseModel):
 
     # The lowest match score that counts as "the question is about this fact".
     min_score: int = Field(ge=1, le=20)
+    # A term found in at least this share of a persona's facts names the persona's area
+    # (设备 for a plant manager), not one fact: a question that names an already-said fact only
+    # through such terms or generic words asks something new, not the same thing again.
+    broad_share: float = Field(default=0.2, gt=0, le=1)
     # Words that carry no topic (removed before matching).
     stop_words: WordLists
     # Words of any SPIN question ("challenge", "impact", 问题, 影响): a question made only of

@@ -38,6 +38,7 @@ _DEFLECTIONS: dict[str | None, LineKind] = {
     "no_implication_known": "deflect_no_implication",
     "closed_question": "terse_no_reveal",
     "not_an_issue": "not_an_issue",
+    "no_effect": "no_effect",
     "need_to_check": "need_to_check",
 }
 
@@ -68,6 +69,8 @@ def _line_kinds(ctx: ReplyContext) -> list[LineKind]:
         case "deflect":
             return [_DEFLECTIONS.get(d.reason, "deflect_nothing_left")]
         case "short_answer":
+            if d.reason == "not_earned" and not d.terse:
+                return ["not_yet"]
             if d.reason in ("closed_question", "not_earned"):
                 return ["terse_no_reveal"]
             return ["short_answer"]

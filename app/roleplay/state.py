@@ -86,16 +86,30 @@ The rule set, applied to every rep turn in this order:
        2 and 95.8% at 3. So 2: one shared word is not a topic, a keyword or two words are.
        A fact of the asked kind scoring at least the threshold and earned (the
        gates above) is revealed; a fact of any kind scoring at least the threshold but not
-       earned gets the gate's deflection (or a vague `short_answer`, reason `not_earned`);
+       earned gets the gate's deflection (or a vague `short_answer`, reason `not_earned`:
+       `terse`, "maybe", only for a yes/no question; an open one or one asking for a figure
+       gets a hint that there is more, nothing of it said);
        a matched fact already said gets `recall`, except that an implication or need-payoff
        question naming a pain already said takes its answer from that pain's thread ("what
-       does the downtime cost you?"), and a question of another kind about something already
-       said (a problem question about the setup the customer described) takes the next fact
-       of the asked kind in the persona's order; once a problem is out, an implication or
+       does the downtime cost you?") or, with nothing earned there, the gate's deflection
+       (never the situation or problem statement again), and a question of another kind about
+       something already said (a problem question about the setup the customer described)
+       takes the next fact of the asked kind in the persona's order. A said fact is recalled
+       only when the question names it, not just the persona's area: its score must reach
+       the threshold with generic words left out and broad keywords weighing 1 (a term in at
+       least `matching.broad_share` of the persona's facts, 设备 for 王建国: 7 of 20). A
+       question that reaches what was said only through such words asks something new
+       ("这些设备的维护是怎么安排的?" after the equipment was described): a problem question gets
+       the area's unsaid problem (a fact sharing a word with the question), a need-payoff
+       question the persona's order, a situation question `need_to_check`, any other one
+       `nothing_left` when a said fact of its kind is in that area, else its honest answer.
+       Once a problem is out, an implication or
        need-payoff question naming an unsaid problem's thread gets that problem (the buyer
        names the pain underneath first, never its consequence); nothing in the persona
-       matching gets an honest `deflect`: reason `not_an_issue` for problem and implication
-       questions (a need-payoff question names no problem to deny: it is answered like a
+       matching gets an honest `deflect`: reason `not_an_issue` for problem questions,
+       `no_effect` for implication questions ("we haven't seen an effect there": the question
+       asked about a consequence, not a problem), (a need-payoff question names no problem to
+       deny: it is answered like a
        generic one), `need_to_check` for situation questions, with two exceptions. An
        implication question whose pointing word is the cause of what it asks
        (`matching.refer_cause`: "what does that do to your delivery commitments?",
@@ -138,7 +152,9 @@ The rule set, applied to every rep turn in this order:
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import cached_property
 from typing import Literal, TypeVar
@@ -189,6 +205,7 @@ Reason = Literal[
     "no_implication_known",
     "nothing_left",
     "not_an_issue",
+    "no_effect",
     "need_to_check",
     "not_earned",
     "already_said",
@@ -460,6 +477,11 @@ class _Lexicon:
         self.stop_zh = frozenset(m.stop_words.zh)
         self.skip_en = self.stop_en | frozenset(m.generic_words.en)
         self.generic_stems_en = frozenset(_stem(w) for w in m.generic_words.en)
+        self.generic_words = frozenset(
+            w.lower() for w in [*m.generic_words.zh, *m.generic_words.en]
+        )
+        # Generic words as matching terms: two-character Chinese words, English stems.
+        self.generic_terms = self.generic_stems_en | {w for w in m.generic_words.zh if len(w) == 2}
         self.skip_phrases_zh = sorted(
             [*m.stop_words.zh, *m.generic_words.zh], key=len, reverse=True
         )
@@ -518,6 +540,34 @@ def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
     """How well the question's words point at this fact: keyword hits weigh 3, shared terms 1."""
     hits = sum(1 for kw in fact.keywords if topic.names(kw))
     return 3 * hits + len(topic.lexicon.fact_terms(fact, topic.language) & topic.terms)
+
+
+def names_fact(fact: Fact | PublicFact, topic: Topic, persona: Persona) -> bool:
+    """The question names this fact, not just the persona's area: its score reaches the
+    threshold without broad terms (in `matching.broad_share` of the persona's facts) and
+    without generic words."""
+    lex, language = topic.lexicon, topic.language
+    broad = _broad_terms(persona, topic) | lex.generic_terms
+    score = 0
+    for kw in fact.keywords:
+        if topic.names(kw):
+            own = (
+                _terms(topic_words(kw), language, lex)
+                if language == "zh"
+                else lex.keyword_stems(kw)
+            )
+            # A broad keyword weighs as one shared term: two of them still name the fact.
+            score += 1 if kw.lower() in lex.generic_words or own <= broad else 3
+    shared = (lex.fact_terms(fact, language) & topic.terms) - broad
+    return score + len(shared) >= topic.matching.min_score
+
+
+def _broad_terms(persona: Persona, topic: Topic) -> frozenset[str]:
+    """Terms found in at least `matching.broad_share` of the persona's facts (at least two)."""
+    facts: list[Fact | PublicFact] = [*persona.all_facts(), *persona.public]
+    counts = Counter(t for f in facts for t in topic.lexicon.fact_terms(f, topic.language))
+    floor = max(2, math.ceil(topic.matching.broad_share * len(facts)))
+    return frozenset(t for t, n in counts.items() if n >= floor)
 
 
 def _public_score(fact: PublicFact, topic: Topic, rules: CustomerRules) -> int:
@@ -723,8 +773,14 @@ def _answer_spin(
                     # problem: answered in the persona's order, like a generic question.
                     chosen = _best(pool, topic)[0]
                 else:
-                    honest: Reason = "need_to_check" if kind == "situation" else "not_an_issue"
-                    return _Move(act="deflect", reason=honest)
+                    return _Move(act="deflect", reason=_honest(kind))
+            elif hit[1].id in state.revealed and not names_fact(hit[1], topic, persona):
+                # "维护一般是怎么安排的?" after the equipment was described: only the persona's
+                # area words (设备) reach what was said, so it asks something new there.
+                area = _area_answer(kind, topic, pool, why_not, state, persona)
+                if isinstance(area, _Move):
+                    return area
+                chosen = area
             else:
                 thread = _thread_of(persona, hit[1].id)
                 followers = [f for f in pool if _thread_of(persona, f.id) == thread]
@@ -738,6 +794,15 @@ def _answer_spin(
                     # about that scheduling?" after the scheduling setup): the next fact of
                     # the asked kind, in the persona's order.
                     chosen = _best(pool, topic)[0]
+                elif (
+                    said
+                    and not pool
+                    and kind in ("implication", "need_payoff")
+                    and persona.fact_kind(hit[1].id) in ("situation", "problem")
+                ):
+                    # "What would automating that mean for your close?" with nothing earned
+                    # to say: the gate's answer, never the problem statement again.
+                    return _Move(act="deflect", reason=why_not)
                 elif said:
                     return _recall(persona, [hit[1].id], "already_said")
                 elif (root := _unsaid_root(kind, thread, state, persona)) is not None:
@@ -745,7 +810,7 @@ def _answer_spin(
                     # has named a pain: a buyer names the other pain underneath first.
                     chosen = root
                 else:
-                    return _not_yet(kind, state, persona)
+                    return _not_yet(kind, state, persona, closed and not asks_value)
     else:
         chosen, _ = _best(pool, topic)
     if kind == "problem" and needs_warmup(state, rules, pr) and not warm and pool:
@@ -755,6 +820,41 @@ def _answer_spin(
     if closed and kind not in rules.closed_reveals and not asks_value:
         return _Move(act="short_answer", reason="closed_question", terse=True)
     return _reveal(persona, chosen.id, terse=closed)
+
+
+def _area_answer(
+    kind: FactKind,
+    topic: Topic,
+    pool: list[Fact],
+    why_not: Reason | None,
+    state: CustomerState,
+    persona: Persona,
+) -> Fact | _Move:
+    """A question that reaches what was said only through the persona's area words: a problem
+    question gets the area's unsaid problem, anything else its kind's honest answer."""
+    area = [f for f in pool if match_score(f, topic) > 0]
+    if kind == "problem" and area:
+        return _best(area, topic)[0] or area[0]
+    if kind == "need_payoff":
+        chosen = _best(pool, topic)[0]
+        return chosen if chosen is not None else _Move(act="deflect", reason=why_not)
+    if kind == "situation":
+        return _Move(act="deflect", reason="need_to_check")
+    said = [f for f in persona.all_facts() if f.id in state.revealed]
+    if any(persona.fact_kind(f.id) == kind and match_score(f, topic) > 0 for f in said):
+        # "哪些设备容易出问题?" once the breakdowns are out: that is all there is to it.
+        return _Move(act="deflect", reason="nothing_left")
+    if not pool and why_not is not None:
+        return _Move(act="deflect", reason=why_not)
+    return _Move(act="deflect", reason=_honest(kind))
+
+
+def _honest(kind: FactKind) -> Reason:
+    """The honest answer to a question on something this customer does not have: "I'd have to
+    check" (situation), "we haven't seen an effect there" (implication), "not an issue"."""
+    if kind == "situation":
+        return "need_to_check"
+    return "no_effect" if kind == "implication" else "not_an_issue"
 
 
 def _unsaid_root(
@@ -768,11 +868,12 @@ def _unsaid_root(
     )
 
 
-def _not_yet(kind: FactKind, state: CustomerState, persona: Persona) -> _Move:
-    """The question names a fact the customer is not ready to say on this question."""
+def _not_yet(kind: FactKind, state: CustomerState, persona: Persona, yes_no: bool) -> _Move:
+    """The question names a fact the customer is not ready to say on this question: a hedge,
+    terse ("maybe") for a yes/no question, a hint that there is more for an open one."""
     reason = _gate(kind, state, persona)
     if reason == "not_earned":
-        return _Move(act="short_answer", reason="not_earned", terse=True)
+        return _Move(act="short_answer", reason="not_earned", terse=yes_no)
     return _Move(act="deflect", reason=reason)
 
 
@@ -1014,7 +1115,7 @@ def decide(
         )
         if move.reason in ("no_problem_known", "no_implication_known"):
             costs.append(pr.costs.unearned_question)
-        elif signals.small_talk and move.reason in ("need_to_check", "not_an_issue"):
+        elif signals.small_talk and move.reason in ("need_to_check", "not_an_issue", "no_effect"):
             # "团队应该挺辛苦的吧?" read as small talk and a question on nothing the customer
             # has: it is chat, answered as chat, not "I'd have to check".
             move = _chat(state, new, pr, costs, gains)

@@ -68,3 +68,53 @@ def test_a_problem_question_on_a_lacking_topic_still_gets_not_an_issue_in_chines
     t.say("咱们现在的排线是怎么安排的?", coaching("situation"))
     d = t.say("食堂的咖啡机经常出什么问题?", coaching("problem"))
     assert d.act == "deflect" and d.reason == "not_an_issue"
+
+
+def test_a_question_reaching_a_said_fact_only_through_area_words_is_not_a_recall() -> None:
+    # 设备 is in most of 王建国's facts: it names his area, not the equipment fact he gave.
+    t = Talk("wang-manufacturing")
+    setup = t.say("现在变速箱壳体这几条线上,关键设备主要有哪些?", coaching("situation"))
+    assert setup.act == "reveal" and [f.id for f in setup.facts] == ["s1"]
+    d = t.say("这些设备现在的维护一般是怎么安排的?", coaching("situation"))
+    assert d.act == "deflect" and d.reason == "need_to_check"
+    assert d.facts == [] and d.recalled == []
+    # A problem probe in that area leads to the area's problem, earned by the setup question.
+    d = t.say("这些设备在维护上最让您头疼的是什么?", coaching("problem"))
+    assert [f.id for f in d.facts] == ["p1"]
+
+
+def test_a_question_naming_a_said_fact_itself_is_still_a_recall() -> None:
+    t = Talk("wang-manufacturing")
+    t.say("现在变速箱壳体这几条线上,关键设备主要有哪些?", coaching("situation"))
+    d = t.say("两个厂区的加工中心是三班倒吗?", coaching("situation"))
+    assert d.act == "recall" and [f.id for f in d.recalled] == ["s1"]
+
+
+def test_a_broad_word_is_measured_on_the_persona_not_listed() -> None:
+    # The same question to a persona whose facts rarely say 设备 is not a broad match.
+    from app.roleplay.state import Topic, names_fact
+    from tests.roleplay.test_state import RULES, topic_words
+
+    wang = PERSONAS["wang-manufacturing"]
+    topic = Topic(topic_words("设备一般是怎么安排的?"), "zh", RULES.matching)
+    s1 = wang.situation[0]
+    assert not names_fact(s1, topic, wang)
+    lone = wang.model_copy(update={"problems": [], "public": [], "situation": [s1]})
+    assert names_fact(s1, topic, lone)
+
+
+def test_a_need_payoff_question_on_a_said_problem_gets_the_gate_not_the_problem_again() -> None:
+    t = Talk("priya-finance")
+    t.say("How does month-end close work today?", coaching("situation", language="en"))
+    pain = t.say(
+        "Which parts of the reconciliation take the most manual effort?",
+        coaching("problem", language="en"),
+    )
+    assert [f.kind for f in pain.facts] == ["problem"]
+    d = t.say(
+        "If reconciliations across both cores ran automatically, what would that mean for "
+        "your close?",
+        coaching("need_payoff", language="en"),
+    )
+    assert d.act == "deflect" and d.reason == "no_implication_known"
+    assert d.recalled == [] and d.facts == []

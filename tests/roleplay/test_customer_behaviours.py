@@ -168,7 +168,9 @@ def test_question_on_a_topic_the_persona_lacks_reveals_nothing(persona_id: str, 
         assert t.state.revealed == before
         assert d.act in ("deflect", "short_answer", "hang_up")
         if d.act == "deflect":
-            assert d.reason in ("not_an_issue", "need_to_check", "no_problem_known")
+            assert d.reason in ("not_an_issue", "need_to_check", "no_problem_known", "no_effect")
+            # An implication question asks about an effect, not a problem: no "not an issue".
+            assert kind != "implication" or d.reason != "not_an_issue"
 
 
 # The same foreign topics with a word pointing back ("that", 那): pointing back does not turn a
@@ -270,7 +272,7 @@ def test_pointing_back_at_the_cause_gets_the_open_threads_next_implication(
         t.state.revealed += [i.id for i in problem.implications if i.id not in t.state.revealed]
         d = t.say(text, coaching("implication", language=persona.language))
         assert d.facts == [] and d.act == "deflect", text
-        assert d.reason in ("not_an_issue", "nothing_left"), text
+        assert d.reason in ("no_effect", "nothing_left"), text
 
 
 @pytest.mark.parametrize("persona_id", sorted(PERSONAS))
@@ -708,3 +710,40 @@ def test_short_real_replies_are_not_noise(text: str) -> None:
     from app.coach.analyzer import is_noise
 
     assert not is_noise(text)
+
+
+def test_an_unearned_open_question_gets_a_hint_not_a_yes_no_hedge() -> None:
+    lines = {
+        kind: RULES.variants("en", "skeptical", kind)  # type: ignore[arg-type]
+        for kind in ("not_yet", "terse_no_reveal")
+    }
+    asked = "How many business days does the close take right now?"
+    # Read as a yes/no question, "maybe" fits; read as open, or as asking for a figure, it
+    # does not: the customer hints there is more and says nothing of it.
+    for question, value, kind in (
+        ("closed", False, "terse_no_reveal"),
+        ("open", False, "not_yet"),
+        ("closed", True, "not_yet"),
+    ):
+        call = Call("priya-finance")
+        d, reply = call.turn(
+            asked, coaching("situation", question, language="en", asks_value=value)
+        )
+        assert d.act == "short_answer" and d.reason == "not_earned" and d.facts == []
+        assert reply in lines[kind], (question, value, reply)
+
+
+def test_an_implication_question_on_an_effect_the_customer_lacks_is_not_denied_as_a_problem() -> (
+    None
+):
+    call = Call("karen-education")
+    call.turn("How are the laptops managed today?", coaching("situation", language="en"))
+    pain, _ = call.turn("What's your biggest challenge?", coaching("problem", language="en"))
+    assert [f.kind for f in pain.facts] == ["problem"]
+    d, reply = call.turn(
+        "What impact has the new canteen menu had on your catering costs?",
+        coaching("implication", language="en"),
+    )
+    assert d.act == "deflect" and d.reason == "no_effect" and d.facts == []
+    assert reply in RULES.variants("en", "friendly", "no_effect")
+    assert reply not in RULES.variants("en", "friendly", "not_an_issue")
