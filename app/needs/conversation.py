@@ -8,11 +8,12 @@ facts against what the customer said, and then to the SPIN type of the rep quest
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from app.coach.schemas import Coaching
-from app.needs.support import quote, support
+from app.needs.support import quote, support, tokens
 from app.playbook.persona import FactKind, Persona
 from app.roleplay.transcript import TranscriptTurn
 
@@ -60,6 +61,7 @@ def disclosures(
     turns: Sequence[TranscriptTurn],
     *,
     non_answer_acts: Iterable[str] = (),
+    evasions: Iterable[str] = (),
     fact_support: float = 0.6,
 ) -> list[Disclosure]:
     """Every fact the customer disclosed, in transcript order, each fact once."""
@@ -87,10 +89,14 @@ def disclosures(
         return found
 
     skip = set(non_answer_acts)
+    hedges = sorted({e.lower() for e in evasions}, key=len, reverse=True)
     questions = answered_by(ordered)
     problem_of = {f.id: p.id for p in persona.problems for f in [*p.implications, *p.need_payoffs]}
     for turn in ordered:
         if turn.speaker != "customer" or turn.act in skip or turn.seq not in questions:
+            continue
+        if is_evasion(turn.text, hedges):
+            # "看情况吧。" / "It depends." answer the question without saying anything.
             continue
         matched = False
         for candidate in persona.all_facts():
@@ -113,6 +119,18 @@ def disclosures(
         if not matched and spin is not None and turn.text.strip():
             found.append(Disclosure(kind=spin, turn_seq=turn.seq, text=turn.text.strip()))
     return found
+
+
+def is_evasion(text: str, hedges: Sequence[str]) -> bool:
+    """The turn is only hedges and fillers (`hedges`, longest first): nothing is left that
+    could be a fact once they are taken out."""
+    rest = text.lower().replace("\u2019", "'")
+    for hedge in hedges:
+        if hedge.isascii():
+            rest = re.sub(rf"(?<![a-z']){re.escape(hedge)}(?![a-z'])", " ", rest)
+        else:
+            rest = rest.replace(hedge, " ")
+    return not any(len(t) > 1 for t in tokens(rest))
 
 
 @dataclass(frozen=True)

@@ -240,6 +240,7 @@ def build_needs_record(
         persona,
         ordered,
         non_answer_acts=rules.non_answer_acts,
+        evasions=rules.evasions.all(),
         fact_support=rules.match.fact_support,
     )
     fields: dict[ItemField, list[Item]] = {f: [] for f in ITEM_FIELDS}

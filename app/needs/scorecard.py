@@ -539,6 +539,7 @@ def score_session(
         persona,
         ordered,
         non_answer_acts=rules.non_answer_acts if rules else (),
+        evasions=rules.evasions.all() if rules else (),
         fact_support=rules.match.fact_support if rules else 0.6,
     )
     s = Session(persona, scenario, language, ordered, found, rubric, rules)

@@ -10,6 +10,7 @@ time of the next step the customer offers or agrees to).
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -309,6 +310,17 @@ class CustomerRules(BaseModel):
         if own is not None and own.of(kind):
             return own.of(kind)
         return lang.common.of(kind)
+
+    def spoken(self, language: Language) -> list[str]:
+        """Every line the customer may say in this language, placeholders cut out ("你好,我是"
+        of "你好,我是{name}。"): what the customer says around facts, never a fact."""
+        lang = self.lines[language]
+        found: list[str] = []
+        for lines in (lang.common, *lang.personalities.values()):
+            for kind in LINE_KINDS:
+                for line in lines.of(kind):
+                    found += [p for p in re.split(r"\{\w+\}", line) if len(p.strip()) > 1]
+        return found
 
     def variants(self, language: Language, personality: Personality, kind: LineKind) -> list[str]:
         """Every line of this kind, the personality's own first, then the common ones."""

@@ -41,12 +41,14 @@ def load_personas(dir: Path) -> dict[str, Persona]:
 def load_playbook(dir: Path) -> Playbook:
     if not dir.is_dir():
         raise PlaybookError(str(dir), "(folder)", "playbook folder not found")
+    rules = customer.load(dir)
     return Playbook(
         personas=load_personas(dir),
         coach=coaching.load(dir),
         moves=moves.load(dir),
-        customer=customer.load(dir),
-        needs=needs.load(dir),
+        customer=rules,
+        # The customer's own lines (hedges, deflections, lead-ins) say nothing on their own.
+        needs=needs.load(dir).with_evasions(rules.spoken("zh"), rules.spoken("en")),
         scoring=scoring.load(dir),
         prep=prep.load(dir),
         prep_templates=prep_templates.load(dir),

@@ -111,9 +111,16 @@ class NeedsRules(_Strict):
     potential: PotentialRules
     follow_up: dict[Level, dict[NextStepState, Level]]
     non_answer_acts: list[str] = Field(default_factory=list)
+    # Hedges and fillers: a customer turn made only of these discloses nothing.
+    evasions: Cues = Field(default_factory=Cues)
     next_step_acts: NextStepActs = Field(default_factory=NextStepActs)
     match: MatchThresholds = Field(default_factory=MatchThresholds)
     next_action: NextActionTexts
+
+    def with_evasions(self, zh: list[str], en: list[str]) -> NeedsRules:
+        """These rules with more evasions (the role-played customer's own lines)."""
+        more = Cues(zh=[*self.evasions.zh, *zh], en=[*self.evasions.en, *en])
+        return self.model_copy(update={"evasions": more})
 
     @model_validator(mode="after")
     def _complete_follow_up(self) -> NeedsRules:

@@ -248,3 +248,37 @@ def test_unannotated_transcript_falls_back_to_persona_facts_and_spin_type(needs_
         ("Mostly the search tool, it times out.", 4)
     ]
     assert record.implications == [] and record.need_payoffs == []
+
+
+@pytest.mark.parametrize("with_acts", [True, False])
+def test_evasions_and_deflections_never_become_items(needs_rules, with_acts):
+    # A transcript that carries no revealed facts (imported, or a customer who said nothing):
+    # the SPIN type of the question would place any answer, so hedges must be kept out.
+    from app.playbook.loader import load_playbook
+    from tests.needs.conftest import PLAYBOOK
+
+    rules = load_playbook(PLAYBOOK).needs  # with the customer's own lines as evasions
+    d = Dialogue(CHEN)
+    answers = [
+        ("你们现在排线最头疼的是什么?", "problem", "看情况吧。", "short_answer"),
+        ("这对客户那边有什么影响?", "implication", "嗯,算是吧。", "short_answer"),
+        ("车辆现在怎么跟踪?", "situation", "这个我手头没有数,得查一下。", "deflect"),
+        ("对账那块有什么麻烦?", "problem", "这个对我们来说不是什么问题。", "deflect"),
+        ("那司机那边呢?", "problem", "司机经常打电话问路线,调度员接电话接不过来。", "reveal"),
+    ]
+    for question, spin, answer, act in answers:
+        d.rep(question, spin=spin, question="open")
+        d.customer(answer, act=act if with_acts else None)
+    record = record_of(d, "discovery", rules)
+    items = [i for f in ITEM_FIELDS for i in record.items(f)]
+    assert [(i.text, i.turn_seq) for i in items] == [
+        ("司机经常打电话问路线,调度员接电话接不过来。", 10)
+    ]
+    # The playbook's hedge list alone keeps the hedges out, whoever phrased them.
+    d = Dialogue(MAYA)
+    d.rep("What slows the agents down?", spin="problem", question="open")
+    d.customer("It depends.")
+    d.rep("And what does that cost you?", spin="implication", question="open")
+    d.customer("Maybe. Hard to say.")
+    record = record_of(d, "discovery", needs_rules)
+    assert [i for f in ITEM_FIELDS for i in record.items(f)] == []
