@@ -118,3 +118,14 @@ def test_a_need_payoff_question_on_a_said_problem_gets_the_gate_not_the_problem_
     )
     assert d.act == "deflect" and d.reason == "no_implication_known"
     assert d.recalled == [] and d.facts == []
+
+
+def test_colloquial_and_honorific_words_do_not_hide_the_question() -> None:
+    # 啥 is 什么 and 贵院 is "your hospital": neither names a topic the persona lacks.
+    t = Talk("liu-retail")
+    d = t.say("你们现在用的啥系统啊?", coaching("situation"))
+    assert d.act == "reveal" and d.facts[0].kind == "public"
+    assert d.facts[0].topic == "current_tools"
+    t = Talk("zhao-hospital")
+    d = t.say("请问目前贵院流程是如何运作的?", coaching("situation"))
+    assert d.act == "reveal" and d.facts[0].kind == "situation"
