@@ -831,8 +831,15 @@ def _area_answer(
     persona: Persona,
 ) -> Fact | _Move:
     """A question that reaches what was said only through the persona's area words: a problem
-    question gets the area's unsaid problem, anything else its kind's honest answer."""
-    area = [f for f in pool if match_score(f, topic) > 0]
+    question gets the area's unsaid problem, anything else its kind's honest answer. The area
+    is the facts that share a broad term with the question (设备), not any stray bigram."""
+    words = _broad_terms(persona, topic) & topic.terms
+    lex = topic.lexicon
+
+    def in_area(f: Fact) -> bool:
+        return bool(lex.fact_terms(f, topic.language) & words)
+
+    area = [f for f in pool if in_area(f)]
     if kind == "problem" and area:
         return _best(area, topic)[0] or area[0]
     if kind == "need_payoff":
@@ -841,7 +848,7 @@ def _area_answer(
     if kind == "situation":
         return _Move(act="deflect", reason="need_to_check")
     said = [f for f in persona.all_facts() if f.id in state.revealed]
-    if any(persona.fact_kind(f.id) == kind and match_score(f, topic) > 0 for f in said):
+    if any(persona.fact_kind(f.id) == kind and in_area(f) for f in said):
         # "哪些设备容易出问题?" once the breakdowns are out: that is all there is to it.
         return _Move(act="deflect", reason="nothing_left")
     if not pool and why_not is not None:

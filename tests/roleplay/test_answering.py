@@ -81,6 +81,10 @@ def test_a_question_reaching_a_said_fact_only_through_area_words_is_not_a_recall
     # A problem probe in that area leads to the area's problem, earned by the setup question.
     d = t.say("这些设备在维护上最让您头疼的是什么?", coaching("problem"))
     assert [f.id for f in d.facts] == ["p1"]
+    # Asked again about that area's trouble, the customer has said it all: not the next pain
+    # of another area (quality traceability shares only a stray "是哪" with the question).
+    d = t.say("一般是哪些设备、什么原因比较容易出问题?", coaching("problem"))
+    assert d.act == "deflect" and d.reason == "nothing_left" and d.facts == []
 
 
 def test_a_question_naming_a_said_fact_itself_is_still_a_recall() -> None:
