@@ -292,6 +292,24 @@ class Conversation:
         situation = self.latest("situation")
         return ("problem_on_fact" if situation else "problem"), situation
 
+    def main_problem(self) -> Said | None:
+        """The problem the conversation went furthest on: that of the latest value the customer
+        stated, else of the latest cost, else the latest named (not a side pain named since)."""
+        leads: tuple[FactKind, ...] = ("need_payoff", "implication")
+        for kind in leads:
+            lead = self.latest(kind)
+            found = next(
+                (
+                    s
+                    for s in self.said
+                    if lead is not None and s.kind == "problem" and s.fact_id == lead.problem_id
+                ),
+                None,
+            )
+            if found is not None:
+                return found
+        return self.latest("problem")
+
     def count(self, kind: FactKind) -> int:
         return sum(1 for s in self.said if s.kind == kind)
 
@@ -686,8 +704,8 @@ def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest:
         ask: QuestionKind = "problem" if follow == "situation" else follow
         return r.tip("earn_next_step", question=ask, quoted=thread)
     if not step.has_concrete_time:
-        return r.tip("concrete_time", question="next_step", about=conv.latest("problem"))
-    pain = conv.latest("problem")
+        return r.tip("concrete_time", question="next_step", about=conv.main_problem())
+    pain = conv.main_problem()
     return r.tip("next_step_set", time=step.time_text or "", quoted=pain)
 
 
@@ -725,10 +743,10 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
             "summarise_then_next_step",
             question="next_step",
             quoted=need,
-            about=conv.latest("problem"),
+            about=conv.main_problem(),
         )
     implication = conv.open_implication()
-    problem = conv.latest("problem")
+    problem = conv.main_problem()
     return r.tip("after_payoff_question", question="summary", quoted=implication, about=problem)
 
 
@@ -774,7 +792,7 @@ def _choose(
         # The customer offered a slot: take it or answer it before anything else.
         slot = counter.next_step.time if counter.next_step is not None else ""
         if reading.spin is None and (s.acknowledgement or reading.question is None):
-            return r.tip("next_step_set", time=slot, quoted=conv.latest("problem"))
+            return r.tip("next_step_set", time=slot, quoted=conv.main_problem())
         return r.tip("take_counter", time=slot, seq=counter.seq)
     if s.goodbye:
         proposed = conv.step_on_table()
@@ -784,7 +802,7 @@ def _choose(
             agreed = counter.seq
         if agreed is not None:
             yes = next((t.text for t in conv.turns if t.seq == agreed), "")
-            pain = conv.latest("problem")
+            pain = conv.main_problem()
             subject = (
                 (subject_of(pain, persona) or fragment(pain.quote, r.language)) if pain else None
             )
@@ -794,7 +812,7 @@ def _choose(
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
             time = s.next_step.time_text or ""
-            return r.tip("next_step_set", time=time, quoted=conv.latest("problem"))
+            return r.tip("next_step_set", time=time, quoted=conv.main_problem())
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
     # A greeting that shows the opener left out who calls has its own tip (clear_up_purpose).
     unclear = conv.unclear_caller()
@@ -911,7 +929,7 @@ def _choose(
         return r.tip("reopen", question=ask, quoted=quoted)
     if (s.pitch or s.value_point) and problem_known:
         pain = conv.latest("need_payoff", "implication", "problem")
-        problem = conv.latest("problem")
+        problem = conv.main_problem()
         if s.value_point:
             return r.tip("check_value", question="value_check", quoted=pain, about=problem)
         if thread is not None and thread.kind != "need_payoff":
@@ -932,7 +950,7 @@ def _choose(
             # The words a recap should carry: the cost or value the customer put on it.
             words = conv.latest("need_payoff", "implication", "problem")
             return r.tip(
-                "after_summary", question="next_step", quoted=words, about=conv.latest("problem")
+                "after_summary", question="next_step", quoted=words, about=conv.main_problem()
             )
         if conv.count("problem") < 2 and thread is not None:
             return r.tip("after_summary_early", question=follow, quoted=thread)
@@ -947,7 +965,7 @@ def _choose(
             return r.tip("meeting_start", question=follow)
         return r.tip("rapport_to_business", question=follow)
     if scenario == "cold_call" and interest and conv.has("implication"):
-        problem = conv.latest("problem")
+        problem = conv.main_problem()
         asked = spin is not None and reading.question == "open"
         kind: MoveKind = "cold_call_next_step_after_answer" if asked else "cold_call_next_step"
         return r.tip(kind, question="next_step", quoted=problem, about=problem)

@@ -667,3 +667,39 @@ def test_who_is_calling_answered_in_one_line_is_right_and_the_next_move_is_a_que
     held = tips.next_best_move(pitch, history, PLAYBOOK.personas["mark-packaging"], "cold_call",
                                PLAYBOOK, rep_text=dump)  # fmt: skip
     assert held.kind == "hold_pitch_heard"
+
+
+def wang_downtime_then_traceability() -> list[TranscriptTurn]:
+    """The downtime thread went on to its cost; traceability was named in passing after it."""
+    f = {i: fact("wang-manufacturing", i) for i in ("p1", "i2", "p2")}
+    return [
+        rep(1, "有没有计划外停机?", spin="problem", question="closed"),
+        customer(2, f["p1"].text, f["p1"]),
+        rep(3, "停机对交付有什么影响?", spin="implication", question="open"),
+        customer(4, f["i2"].text, f["i2"]),
+        rep(5, "一般是什么原因?", spin="problem", question="open"),
+        customer(6, f["p2"].text, f["p2"]),
+    ]
+
+
+def test_a_recap_confirms_the_thread_that_was_developed_not_the_side_pain_named_since() -> None:
+    tip = move(
+        reading_of(spin="need_payoff", question="open"),
+        wang_downtime_then_traceability(),
+        "wang-manufacturing",
+    )
+    assert tip.kind == "after_payoff_question"
+    assert "设备突然停机" in tip.text.split("比如")[-1]
+    assert "质量追溯" not in tip.text
+
+
+def test_a_wrap_up_names_the_developed_thread_for_the_agenda() -> None:
+    history = [
+        *wang_downtime_then_traceability(),
+        rep(7, "下周二上午十点来现场看看?", signals=Signals(next_step=NextStepSignal(
+            proposed=True, has_concrete_time=True, time_text="下周二"))),  # fmt: skip
+        customer(8, "可以,你发个会议邀请吧。", act="accept_next_step"),
+    ]
+    tip = move(reading_of(signals=Signals(goodbye=True)), history, "wang-manufacturing")
+    assert tip.kind == "wrap_up_agreed"
+    assert "围绕停机" in tip.text
