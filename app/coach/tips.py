@@ -148,16 +148,20 @@ _CONNECTIVE = re.compile(
     r"^(?:照|按照|如果|因为|所以|但是|而且|只要|一旦|so\b|because\b|and\b|but\b|which\b|when\b|if\b|while\b)",
     re.I,
 )
-# A model question takes up one clause of what the customer said, spoken back to them.
-FRAGMENT_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
+# A model question takes up one clause of what the customer said, spoken back to them: a
+# short one (a whole sentence said back sounds robotic).
+FRAGMENT_LIMITS: dict[Language, int] = {"zh": 16, "en": 10}
+# An objection is said back by the clause that says it, which needs its whole point.
+PROBE_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
 
 
 def fragment(quote: str, language: Language, *, limit: int | None = None) -> str | None:
     """The customer's words as the rep can say them back inside a question: the first clause
     that fits (lower-cased at the start in English), or None when even that is too long."""
     limit = limit or FRAGMENT_LIMITS[language]
-    clauses = [c.strip().rstrip(_TRAILING + "…") for c in _CLAUSE_END.split(quote.strip())]
-    clauses = [c for c in clauses if c]
+    clauses = [c.strip().rstrip(_TRAILING) for c in _CLAUSE_END.split(quote.strip())]
+    # A clause the quote cut off ("...only when they tell…") is not said back.
+    clauses = [c for c in clauses if c and not c.endswith("…")]
 
     def size(s: str) -> int:
         return len(s) if language == "zh" else len(s.split())
@@ -214,7 +218,7 @@ def _cued(
 
 
 _LEAD_IN = re.compile(
-    r"^(?:(?:hang on|wait|one concern|慢着|等等|说实话|不过)[,，.。:：!！]\s*|(?:and|but|so)\s+)",
+    r"^(?:(?:hang on|wait|one concern|慢着|等等|说实话|不过|先说一个顾虑)[,，.。:：!！]\s*|(?:and|but|so)\s+)",
     re.I,
 )
 
@@ -374,6 +378,8 @@ class Conversation:
         sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
         groups: list[tuple[MoveKind, Phrases]] = [
             ("answer_who", cues.who),
+            ("get_to_point", cues.to_the_point),
+            ("answer_doubt", cues.doubt),
             ("answer_objection", cues.objection),
         ]
         for kind, phrases in groups:
@@ -419,6 +425,42 @@ class Conversation:
                     found = None
         return found
 
+    def open_doubt(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """The customer's doubt that the call is worth their time (words, turn) when the rep has
+        not answered it since with a pitch, a value, a recap or a next step."""
+        words = tuple(w.lower() for w in getattr(cues.doubt, language))
+        found: tuple[str, int] | None = None
+        seen: set[str] = set()
+        for turn in self.turns:
+            if turn.speaker == "customer":
+                new = {f.id for f in turn.revealed if f.kind != "public"} - seen
+                seen |= new
+                if new:
+                    found = None  # telling something new: engaged again
+                hit = _cued_sentence_quote(turn.text, words, language)
+                found = (hit, turn.seq) if hit is not None else found
+            elif turn.coaching is not None:
+                s = turn.coaching.signals
+                if s.pitch or s.value_point or s.summary or s.next_step.proposed:
+                    found = None
+        return found
+
+    def costs_brushed_off(self) -> int:
+        """How many of the rep's implication questions got no fact back ("Possibly.")."""
+        return sum(
+            1
+            for t in self.rep
+            if t.coaching is not None
+            and t.coaching.spin == "implication"
+            and not any(s.turn_seq == t.seq + 1 and s.kind != "situation" for s in self.said)
+            and any(c.seq == t.seq + 1 for c in self.turns)
+        )
+
+    def resisting(self, cues: Unanswered, language: Language) -> bool:
+        """The customer doubts the call or has brushed off two cost questions: no more probes
+        on cost, the need-payoff (or an answer) instead."""
+        return self.costs_brushed_off() >= 2 or self.open_doubt(cues, language) is not None
+
     def last_words(self, language: Language, name: str) -> tuple[str, int] | None:
         """The customer's last turn, quoted short, with its turn; without the greeting and
         their own name ("Priya Shah. I get a lot of these calls." says the second part)."""
@@ -461,6 +503,19 @@ def industry_label(persona: Persona) -> str:
     if persona.language == "en" and first[:1].isupper() and first[1:].islower():
         return label[:1].lower() + label[1:]
     return label
+
+
+def _head(area: str, language: Language) -> str:
+    """What an area is about, to see whether the rep already asked about it: its last word
+    ("overtime" of "your team's overtime"), its last two characters in Chinese ("加班")."""
+    return area[-2:] if language == "zh" else area.lower().split()[-1]
+
+
+# The latest of a persona's background, for a line of rapport: its last clause.
+_NEWS = re.compile(r"[,，;；]\s*|\s+and\s+")
+_WEEKDAY = re.compile(
+    r"周[一二三四五六日]|星期[一二三四五六日]|monday|tuesday|wednesday|thursday|friday", re.I
+)
 
 
 def _bits(text: str, language: Language) -> set[str]:
@@ -522,11 +577,24 @@ class Renderer:
         areas = getattr(self.terms.areas, self.language)
         start = self.conv.asked("implication", "need_payoff")
         said = " ".join(s.quote.lower() for s in self.conv.said)
+        asked = " ".join(t.text.lower() for t in self.conv.rep)
         for i in range(len(areas)):
             candidate: str = areas[(start + i) % len(areas)]
-            if candidate.lower() not in said:
+            if candidate.lower() not in said and _head(candidate, self.language) not in asked:
                 return candidate
         return str(areas[start % len(areas)])
+
+    def slot(self) -> str:
+        """The time a model next step proposes: one on a day the customer named, else one
+        picked by the session's turn (so calls do not all say the same)."""
+        slots: list[str] = getattr(self.rules.slots, self.language)
+        heard = " ".join(t.text.lower() for t in self.conv.turns if t.speaker == "customer")
+        named = {d.lower().replace("星期", "周") for d in _WEEKDAY.findall(heard)}
+        for slot in slots:
+            day = _WEEKDAY.search(slot)
+            if day is not None and day.group(0).lower().replace("星期", "周") in named:
+                return slot
+        return slots[(len(self.conv.turns) + len(self.persona.name)) % len(slots)]
 
     def question(self, kind: QuestionKind, about: Said | None = None) -> str:
         """A model question of this kind; its `_on_fact` form, in the customer's own words,
@@ -557,6 +625,7 @@ class Renderer:
             quote=words or "",
             subject=subject or "",
             topic="",
+            slot=self.slot(),
         )
 
     def tip(
@@ -593,6 +662,8 @@ class Renderer:
             industry=industry_label(self.persona),
             customers=self.terms.customers.pick(self.language),
             pain=self.fitting(self.terms.pains),
+            news=_NEWS.split(self.persona.background.strip().rstrip(_TRAILING))[-1]
+            or ("对方最近的项目" if self.language == "zh" else "their latest project"),
         )
         return Tip(kind, template.format_map(values), frozenset(move.says), cites)
 
@@ -786,6 +857,10 @@ def _choose(
     interest = conv.has(playbook.customer.interest[scenario])
     thread, follow = focus(conv, r.rules)
     problem_known = conv.has("problem")
+    cues = r.rules.unanswered
+    if follow == "implication" and conv.resisting(cues, persona.language):
+        # Costs brushed off or the call doubted: another cost probe pushes them away.
+        follow = "need_payoff"
 
     counter = conv.countered()
     if counter is not None and not (s.goodbye or s.next_step.proposed):
@@ -816,18 +891,29 @@ def _choose(
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
     # A greeting that shows the opener left out who calls has its own tip (clear_up_purpose).
     unclear = conv.unclear_caller()
-    unanswered = None if unclear else conv.unanswered(r.rules.unanswered, persona.language)
+    unanswered = None if unclear else conv.unanswered(cues, persona.language)
     answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
+    if unanswered is not None and unanswered[0] == "get_to_point":
+        first = conv.turns[0].coaching.opener if conv.turns[0].coaching else None
+        if first is None or not (first.introduced_self and first.stated_purpose):
+            unanswered = ("answer_who", *unanswered[1:])  # who and why are still to say
+        elif spin is not None:
+            unanswered = None  # it went straight to a question: done
     still = None if unclear or unanswered else conv.open_who(r.rules.unanswered, persona.language)
     if still is not None and not answered and reading.opener is None:
         return r.tip("answer_who_still", question=follow, about=thread, said=still)
+    doubt = None if unanswered or still else conv.open_doubt(cues, persona.language)
+    if doubt is not None and not answered and reading.opener is None:
+        return r.tip("answer_doubt", question=follow, about=thread, said=doubt)
     if unanswered is not None and not answered:
         answer, quote, at = unanswered
         if answer != "answer_objection":
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
         if not s.acknowledgement:
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-            spoken = fragment(quote, persona.language) or quote
+            spoken = (
+                fragment(quote, persona.language, limit=PROBE_LIMITS[persona.language]) or quote
+            )
             return r.tip(answer, model=probe.format(quote=spoken), said=(quote, at))
     passed = (
         None
@@ -836,8 +922,9 @@ def _choose(
     )
     if passed is not None and not answered and not s.acknowledgement and not s.goodbye:
         probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-        spoken = fragment(passed[0], persona.language) or passed[0]
-        return r.tip("answer_objection_earlier", model=probe.format(quote=spoken), said=passed)
+        clause = fragment(passed[0], persona.language, limit=PROBE_LIMITS[persona.language])
+        model = probe.format(quote=clause or passed[0])
+        return r.tip("answer_objection_earlier", model=model, said=passed)
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic and scenario == "discovery" and not conv.turns:
@@ -894,6 +981,10 @@ def _choose(
         return r.tip("no_repeat", question=follow, quoted=earlier, earlier=s.repeat_of)
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
+    priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
+    if reading.question and problem_known and _has_cue(rep_text.lower(), priority):
+        # Must-have against nice-to-have is one question, however many question marks.
+        return r.tip("priority_asked", quoted=conv.latest("need_payoff", "implication"))
     if "multiple_questions" in flags:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
@@ -917,7 +1008,7 @@ def _choose(
     if (spin == "implication" or need_payoff_early) and not problem_known:
         question, situation = conv.problem_question()
         return r.tip("ground_problem_first", question=question, quoted=situation)
-    if need_payoff_early:
+    if need_payoff_early and conv.costs_brushed_off() < 2:
         return r.tip(
             "ground_implication_first", question="implication", quoted=conv.latest("problem")
         )
@@ -960,6 +1051,9 @@ def _choose(
         chats = conv.rep_count("small_talk") + 1
         if chats > limit:
             return r.tip("enough_small_talk", question=follow, count=chats)
+        if scenario == "discovery" and not conv.turns and reading.question == "open":
+            # "How's the quarter?" asked: the answer comes first.
+            return r.tip("rapport_listen", question=follow)
         if scenario == "discovery" and not conv.turns and reading.question != "open":
             # "Thanks for your time; today I'd like to... OK?" reads as small talk too.
             return r.tip("meeting_start", question=follow)

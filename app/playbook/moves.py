@@ -31,6 +31,10 @@ MoveKind = Literal[
     "answer_question",
     "answer_objection",
     "answer_objection_earlier",
+    "answer_doubt",
+    "get_to_point",
+    "priority_asked",
+    "rapport_listen",
     "wrap_up",
     "wrap_up_agreed",
     "wrap_up_no_step",
@@ -121,9 +125,10 @@ TIP_PLACEHOLDERS = frozenset(
         "max_words",
         "max_chars",
         "subject",
+        "news",
     }
 )
-QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote", "topic", "subject"})
+QUESTION_PLACEHOLDERS = frozenset({"area", "process", "quote", "topic", "subject", "slot"})
 
 
 class _Strict(BaseModel):
@@ -212,7 +217,11 @@ class Unanswered(_Strict):
     skip_acts: list[str]
     # Cues that the customer does not know who calls or why, and of an objection or complaint.
     who: Phrases
+    # "Get to the point" after an opener that said who and why: ask the question, no more intro.
+    to_the_point: Phrases
     objection: Phrases
+    # Doubt that the call is worth their time ("I get a lot of these calls"): earn it first.
+    doubt: Phrases
     # The model question on an objection, built on its words ({quote}).
     probe: Phrases
 
@@ -226,6 +235,10 @@ class MoveRules(_Strict):
     missed: dict[MissedKind, Missed]
     reopen_forms: list[ReopenForm] = Field(default_factory=list)
     unanswered: Unanswered
+    # Cues of one prioritising question (must-have against nice-to-have): never split.
+    priority_cues: Phrases
+    # Times a model next step proposes ({slot}), picked by the session's turn.
+    slots: Phrases
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""

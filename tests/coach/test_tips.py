@@ -509,14 +509,20 @@ def test_the_implication_question_says_the_customers_problem_back_in_their_words
 
 
 def test_a_fragment_is_whole_clauses_that_fit_or_nothing() -> None:
-    assert tips.fragment("按我们的营业额算,损耗每高一个点,一年就少赚一千多万", "zh") == (
-        "按我们的营业额算,损耗每高一个点,一年就少赚一千多万"
-    )
+    said = "按我们的营业额算,损耗每高一个点,一年就少赚一千多万"
+    assert tips.fragment(said, "zh", limit=26) == said
+    # Said back in a question, a clause or two: not the whole sentence.
+    assert tips.fragment(said, "zh") == "按我们的营业额算,损耗每高一个点"
     assert tips.fragment("Broken and lost laptops pile up, and nobody knows where", "en") == (
         "broken and lost laptops pile up, and nobody knows where"
     )
     long = "We usually find out an account is unhappy only when they tell us they are leaving"
     assert tips.fragment(long, "en") is None
+    # A quote cut short ("…") is not said back.
+    assert (
+        tips.fragment("We usually find out an account is unhappy only when they tell…", "en")
+        is None
+    )
     assert tips.fragment("I run it", "en") == "I run it"
 
 
@@ -547,7 +553,7 @@ def test_a_discovery_meeting_opens_on_the_customer_not_the_product() -> None:
     assert first.kind == "open_meeting" and "ask_question" in first.says
     assert "确认时间" in first.text
     en = move(reading_of("en", signals=Signals(small_talk=True)), [], "priya-finance")
-    assert en.kind == "open_meeting" and "check the time" in en.text
+    assert en.kind == "open_meeting" and "a time check" in en.text
     # A friendly first line with a time check is not praised as rapport, nor faulted.
     asked = move(reading_of("en", question="closed", signals=Signals(small_talk=True)), [],
                  "priya-finance")  # fmt: skip
@@ -640,8 +646,12 @@ def test_a_pitch_or_an_empty_turn_with_nothing_known_answers_the_customers_last_
     assert tip.kind == "hold_pitch_heard" and tip.cites == (2,)
     # Without her own name: the words that tell the rep something.
     assert 'Priya just said "I get a lot of these calls' in tip.text
+    # Nothing asked after her doubt: the doubt is what to answer.
     empty = move(reading_of("en", flags=["no_question"]), history, "priya-finance")
-    assert empty.kind == "hand_back_heard" and '"I get a lot of these calls' in empty.text
+    assert empty.kind == "answer_doubt" and '"I get a lot of these calls' in empty.text
+    history[1] = customer(2, "Priya Shah. Busy quarter here. Go on, then.", act="greet")
+    empty = move(reading_of("en", flags=["no_question"]), history, "priya-finance")
+    assert empty.kind == "hand_back_heard" and '"Busy quarter here' in empty.text
 
 
 def test_a_fragment_does_not_end_on_a_clause_that_leads_into_the_next() -> None:
@@ -696,10 +706,155 @@ def test_a_recap_confirms_the_thread_that_was_developed_not_the_side_pain_named_
 def test_a_wrap_up_names_the_developed_thread_for_the_agenda() -> None:
     history = [
         *wang_downtime_then_traceability(),
-        rep(7, "下周二上午十点来现场看看?", signals=Signals(next_step=NextStepSignal(
-            proposed=True, has_concrete_time=True, time_text="下周二"))),  # fmt: skip
+        rep(
+            7,
+            "下周二上午十点来现场看看?",
+            signals=Signals(
+                next_step=NextStepSignal(proposed=True, has_concrete_time=True, time_text="下周二")
+            ),
+        ),  # fmt: skip
         customer(8, "可以,你发个会议邀请吧。", act="accept_next_step"),
     ]
     tip = move(reading_of(signals=Signals(goodbye=True)), history, "wang-manufacturing")
     assert tip.kind == "wrap_up_agreed"
     assert "围绕停机" in tip.text
+
+
+def full_opener(language: str = "zh", *, purpose: bool = True) -> Coaching:
+    check = OpenerCheck(
+        introduced_self=True,
+        stated_purpose=purpose,
+        named_pain=True,
+        asked_for_time=True,
+        within_30_seconds=True,
+        estimated_seconds=20,
+    )
+    return reading_of(language, opener=check)
+
+
+def test_get_to_the_point_after_a_full_opener_asks_the_question_not_the_intro_again() -> None:
+    history = [
+        TranscriptTurn(seq=1, speaker="rep", text="...", coaching=full_opener()),
+        customer(2, "你好。行,请讲重点。", act="greet"),
+    ]
+    chat = reading_of(signals=Signals(small_talk=True, acknowledgement=True))
+    tip = move(chat, history, "zhao-hospital", "cold_call")
+    assert tip.kind == "get_to_point" and tip.cites == (2,)
+    assert "请讲重点" in tip.text and "说清你是谁" not in tip.text
+    # A question straight away was the point: no reminder.
+    asked = reading_of(spin="situation", question="open")
+    assert move(asked, history, "zhao-hospital", "cold_call").kind != "get_to_point"
+    # An opener that left out why you called still owes the who-and-why.
+    history[0] = TranscriptTurn(
+        seq=1, speaker="rep", text="...", coaching=full_opener(purpose=False)
+    )
+    owed = move(chat, history, "zhao-hospital", "cold_call").kind
+    assert owed in ("answer_who", "clear_up_purpose")
+
+
+def priya_brushing_off() -> list[TranscriptTurn]:
+    p1 = fact("priya-finance", "p1")
+    return [
+        rep(1, "Where do breaks show up?", language="en", spin="problem", question="open"),
+        customer(2, p1.text, p1),
+        rep(
+            3, "What does that do to reporting?", language="en", spin="implication", question="open"
+        ),
+        customer(4, "Possibly.", act="short_answer"),
+        rep(5, "And to overtime?", language="en", spin="implication", question="open"),
+        customer(6, "Maybe. Hard to say.", act="short_answer"),
+    ]
+
+
+def test_costs_brushed_off_twice_get_no_third_cost_question() -> None:
+    payoff = reading_of("en", spin="need_payoff", question="open")
+    tip = move(payoff, priya_brushing_off(), "priya-finance")
+    # The rep's need-payoff question stands; no "ask what it costs first".
+    assert tip.kind != "ground_implication_first"
+    assert "what does that do to" not in tip.text.lower() and "cost you" not in tip.text
+    # One brush-off is not resistance yet.
+    assert (
+        move(payoff, priya_brushing_off()[:4], "priya-finance").kind == "ground_implication_first"
+    )
+
+
+def test_a_doubted_call_is_answered_first_with_no_cost_probe() -> None:
+    history = [*priya_brushing_off(), rep(7, "Any audit exposure?", language="en", signals=Signals(off_topic=True)),
+               customer(8, "Is that really why you called?", act="deflect")]  # fmt: skip
+    payoff = reading_of("en", spin="need_payoff", question="open")
+    tip = move(payoff, history, "priya-finance")
+    assert tip.kind == "answer_doubt" and tip.cites == (8,)
+    assert '"Is that really why you called"' in tip.text
+    # The model question plays her pain back and asks its value, not another cost.
+    question = tip.text.split("ask: ")[-1]
+    assert "month-end close" in question and "cost" not in question
+    # Still unanswered a turn later ("I mentioned that already"), it stays first.
+    later = [*history, rep(9, "What would that mean for your close?", language="en",
+                           spin="need_payoff", question="open"),
+             customer(10, "I mentioned that already.", act="short_answer")]  # fmt: skip
+    assert move(payoff, later, "priya-finance").kind == "answer_doubt"
+    # Once she tells something new, she is engaged again.
+    s1 = fact("priya-finance", "s1")
+    told = [*later, rep(11, "How is the close run?", language="en", spin="situation",
+                        question="open"), customer(12, s1.text, s1)]  # fmt: skip
+    assert move(payoff, told, "priya-finance").kind != "answer_doubt"
+
+
+def test_a_must_have_against_nice_to_have_question_is_not_split() -> None:
+    history = wang_downtime_then_traceability()
+    n1 = fact("wang-manufacturing", "n1")
+    history += [rep(7, "...", spin="need_payoff", question="open"), customer(8, n1.text, n1)]
+    text = "那对您来说,这样一套系统,必须做到哪几点才值得上?哪些是加分项?"
+    two = reading_of(spin="need_payoff", question="open", flags=["multiple_questions"])
+    tip = tips.next_best_move(
+        two, history, PLAYBOOK.personas["wang-manufacturing"], "discovery", PLAYBOOK, rep_text=text
+    )
+    assert tip.kind == "priority_asked" and tip.cites == (8,)
+    assert "不用拆开" in tip.text
+    # Two questions that rank nothing are still one too many.
+    other = "停机多久一次?一般是什么原因?"
+    tip = tips.next_best_move(
+        two, history, PLAYBOOK.personas["wang-manufacturing"], "discovery", PLAYBOOK, rep_text=other
+    )
+    assert tip.kind in ("one_question", "one_question_kept")
+
+
+def test_rapport_before_the_customer_has_spoken_says_listen_first() -> None:
+    first = reading_of("en", question="open", signals=Signals(small_talk=True))
+    tip = move(first, [], "priya-finance")
+    assert tip.kind == "rapport_listen" and "listen" in tip.text
+    assert not tip.text.startswith("Good rapport. Now move to business")
+
+
+def test_the_meeting_opens_with_a_line_on_the_customers_news_not_a_thank_you_script() -> None:
+    tip = move(reading_of("en", signals=Signals(small_talk=True)), [], "mark-packaging")
+    assert tip.kind == "open_meeting"
+    assert "just won a large e-commerce contract" in tip.text and "thank them" not in tip.text
+
+
+def test_a_cost_question_skips_an_area_the_rep_already_asked_about() -> None:
+    # The areas rotate by the cost questions asked (two: the third area, overtime); #5 asked it.
+    conv = tips.Conversation.of(priya_brushing_off(), "en")
+    area = tips.Renderer(PLAYBOOK.personas["priya-finance"], PLAYBOOK.moves, conv).area()
+    assert area in PLAYBOOK.moves.industry("Financial services").areas.en
+    assert "overtime" not in area
+
+
+def test_the_proposed_time_varies_by_turn_and_takes_a_day_the_customer_named() -> None:
+    persona = PLAYBOOK.personas["chen-logistics"]
+    conv = tips.Conversation.of(chen_after_problem(), "zh")
+    slots = {tips.Renderer(persona, PLAYBOOK.moves, tips.Conversation.of(chen_after_problem()[:n], "zh")).slot()
+             for n in range(4)}  # fmt: skip
+    assert len(slots) > 1
+    named = [*chen_after_problem(), customer(5, "这周四下午我有空。", act="reveal")]
+    slot = tips.Renderer(persona, PLAYBOOK.moves, tips.Conversation.of(named, "zh")).slot()
+    assert "周四" in slot
+    assert tips.Renderer(persona, PLAYBOOK.moves, conv).slot() in PLAYBOOK.moves.slots.zh
+
+
+def test_a_red_line_is_an_objection_to_acknowledge() -> None:
+    history = [customer(2, "先说一个顾虑,数据安全是红线,患者数据不能出院内网络。", act="object")]
+    closed = reading_of(spin="situation", question="closed", flags=["closed_question"])
+    tip = move(closed, history, "zhao-hospital")
+    assert tip.kind == "answer_objection"
+    assert "“数据安全是红线" in tip.text
