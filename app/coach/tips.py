@@ -754,15 +754,33 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
     assert reading.opener is not None
     checks = reading.opener.model_dump()
     coach = playbook.coach
-    for entry in coach.tips.priority:
-        name = entry.removeprefix(OPENER_PREFIX)
-        if entry.startswith(OPENER_PREFIX) and checks.get(name) is False:
-            return r.tip(
-                f"opener_{name}",  # type: ignore[arg-type]
-                estimated_seconds=f"{reading.opener.estimated_seconds:g}",
-                limit_seconds=f"{coach.opener.limit_seconds:g}",
-            )
-    return r.tip("opener_complete", question="situation")
+    missed = [
+        entry.removeprefix(OPENER_PREFIX)
+        for entry in coach.tips.priority
+        if entry.startswith(OPENER_PREFIX)
+        and checks.get(entry.removeprefix(OPENER_PREFIX)) is False
+    ]
+    if not missed:
+        return r.tip("opener_complete", question="situation")
+    tip = r.tip(
+        f"opener_{missed[0]}",  # type: ignore[arg-type]
+        estimated_seconds=f"{reading.opener.estimated_seconds:g}",
+        limit_seconds=f"{coach.opener.limit_seconds:g}",
+    )
+    # The other misses (and a feature list) in the same tip: one fix alone leaves the rest.
+    # The pain and the ask still missing (and a feature list) in the same tip: one fix alone
+    # leaves the rest.
+    also = [m for m in missed[1:] if m in ("named_pain", "asked_for_time")]
+    if reading.signals.pitch:
+        also.insert(0, "pitch")
+    if not also or missed[0] == "within_30_seconds":
+        return tip  # "keep only who, why, one pain and the ask" says it all
+    fixes, lang = r.rules.opener_also, r.language
+    pain = r.fitting(r.terms.pains)
+    parts = [fixes[m][lang].format(pain=pain) for m in also]  # type: ignore[index]
+    space, glue, end = ("", ";", "。") if lang == "zh" else (" ", "; ", ".")
+    text = f"{tip.text}{space}{fixes['lead'][lang]}{glue.join(parts)}{end}"
+    return Tip(tip.kind, text, tip.says, tip.cites)
 
 
 def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest: bool) -> Tip:

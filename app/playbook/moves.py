@@ -226,6 +226,9 @@ class Unanswered(_Strict):
     probe: Phrases
 
 
+OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]
+
+
 class MoveRules(_Strict):
     situation_enough: int = Field(default=3, ge=1, le=20)
     tips: dict[MoveKind, Move]
@@ -239,6 +242,8 @@ class MoveRules(_Strict):
     priority_cues: Phrases
     # Times a model next step proposes ({slot}), picked by the session's turn.
     slots: Phrases
+    # The opener's other fixes, said after the first one's tip ({pain}), and the feature list.
+    opener_also: dict[OpenerFix, Text]
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""
@@ -280,6 +285,13 @@ def _check(rules: MoveRules, path: str) -> None:
         for lang in LANGUAGES:
             where = f"missed.{missed}.{lang}"
             _placeholders(rules.missed[missed][lang], where, MISSED_PLACEHOLDERS, path)
+    for fix in get_args(OpenerFix):
+        if fix not in rules.opener_also:
+            raise PlaybookError(path, f"opener_also.{fix}", "missing")
+        for lang in LANGUAGES:
+            _placeholders(
+                rules.opener_also[fix][lang], f"opener_also.{fix}.{lang}", frozenset({"pain"}), path
+            )
     for q, phrases in rules.questions.items():
         for lang in LANGUAGES:
             for i, text in enumerate(getattr(phrases, lang)):

@@ -858,3 +858,22 @@ def test_a_red_line_is_an_objection_to_acknowledge() -> None:
     tip = move(closed, history, "zhao-hospital")
     assert tip.kind == "answer_objection"
     assert "“数据安全是红线" in tip.text
+
+
+def test_an_opener_tip_names_every_missing_piece_and_the_feature_list() -> None:
+    check = OpenerCheck(
+        introduced_self=True,
+        stated_purpose=True,
+        named_pain=False,
+        asked_for_time=False,
+        within_30_seconds=True,
+        estimated_seconds=12,
+    )
+    pitched = reading_of(opener=check, signals=Signals(pitch=True))
+    tip = move(pitched, [], "wang-manufacturing", "cold_call")
+    assert tip.kind == "opener_named_pain"
+    assert "去掉功能清单" in tip.text and "请求两分钟" in tip.text
+    # One miss and no feature list: the one fix.
+    check = check.model_copy(update={"asked_for_time": True})
+    alone = move(reading_of(opener=check), [], "wang-manufacturing", "cold_call")
+    assert alone.kind == "opener_named_pain" and "另外" not in alone.text
