@@ -151,7 +151,7 @@ _CONNECTIVE = re.compile(
 # A model question takes up one clause of what the customer said, spoken back to them: a
 # short one (a whole sentence said back sounds robotic).
 FRAGMENT_LIMITS: dict[Language, int] = {"zh": 16, "en": 10}
-# An objection is said back by the clause that says it, which needs its whole point.
+# An objection, a cost or a value is said back by the clauses that make its point.
 PROBE_LIMITS: dict[Language, int] = {"zh": 26, "en": 14}
 
 
@@ -605,8 +605,11 @@ class Renderer:
         subject = subject_of(about, self.persona) if about is not None else None
         words = None
         if about is not None:
-            # A recap plays back the whole point; a question takes up a clause of it.
+            # A recap plays back the whole point; a question takes up a clause of it, a cost
+            # or a value the clause that says it ("上次LIS升级" alone says nothing).
             longer = WHOLE_LIMITS[self.language] if kind == "summary" else None
+            if longer is None and about.kind in WHOLE_KINDS:
+                longer = PROBE_LIMITS[self.language]
             words = fragment(about.quote, self.language, limit=longer)
         on_fact = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), None)
         if about is not None and on_fact is not None:

@@ -877,3 +877,17 @@ def test_an_opener_tip_names_every_missing_piece_and_the_feature_list() -> None:
     check = check.model_copy(update={"asked_for_time": True})
     alone = move(reading_of(opener=check), [], "wang-manufacturing", "cold_call")
     assert alone.kind == "opener_named_pain" and "另外" not in alone.text
+
+
+def test_a_cost_is_said_back_by_the_clauses_that_make_its_point() -> None:
+    p1, i1 = fact("zhao-hospital", "p1"), fact("zhao-hospital", "i1")
+    history = [
+        rep(1, "接口这块最头疼的是什么?", spin="problem", question="open"),
+        customer(2, p1.text, p1),
+        rep(3, "这对临床有什么影响?", spin="implication", question="open"),
+        customer(4, i1.text, i1),
+    ]
+    tip = move(reading_of(signals=Signals(acknowledgement=True)), history, "zhao-hospital")
+    assert tip.kind == "develop_implication"
+    # Not "上次LIS升级" alone: the clause that says what went wrong comes with it.
+    assert "‘上次LIS升级,检验结果有两个小时传不到医生站’" in tip.text
