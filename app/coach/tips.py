@@ -426,11 +426,13 @@ class Conversation:
         return found
 
     def open_doubt(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
-        """The customer's doubt that the call is worth their time (words, turn) when the rep has
-        not answered it since with a pitch, a value, a recap or a next step."""
+        """The customer's doubt that the call is worth their time (words, turn), in one of
+        their last two turns, when the rep has not answered it since with a pitch, a value, a
+        recap or a next step and they have told nothing new."""
         words = tuple(w.lower() for w in getattr(cues.doubt, language))
         found: tuple[str, int] | None = None
         seen: set[str] = set()
+        recent = [t.seq for t in self.turns if t.speaker == "customer"][-2:]
         for turn in self.turns:
             if turn.speaker == "customer":
                 new = {f.id for f in turn.revealed if f.kind != "public"} - seen
@@ -443,7 +445,7 @@ class Conversation:
                 s = turn.coaching.signals
                 if s.pitch or s.value_point or s.summary or s.next_step.proposed:
                     found = None
-        return found
+        return found if found is not None and found[1] in recent else None
 
     def costs_brushed_off(self) -> int:
         """How many of the rep's implication questions got no fact back ("Possibly.")."""
@@ -1003,7 +1005,7 @@ def _choose(
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
-    if reading.question and problem_known and _has_cue(rep_text.lower(), priority):
+    if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
         return r.tip("priority_asked", quoted=conv.latest("need_payoff", "implication"))
     if "multiple_questions" in flags:

@@ -793,6 +793,14 @@ def test_a_doubted_call_is_answered_first_with_no_cost_probe() -> None:
                            spin="need_payoff", question="open"),
              customer(10, "I mentioned that already.", act="short_answer")]  # fmt: skip
     assert move(payoff, later, "priya-finance").kind == "answer_doubt"
+    # Two turns on she has said other things ("Let's not jump to solutions"): answer those.
+    moved = [*later, rep(11, "...", language="en", spin="need_payoff", question="open"),
+             customer(12, "Let's not jump to solutions; I haven't sized the problem.", act="object")]  # fmt: skip
+    tip = move(payoff, moved, "priya-finance")
+    assert tip.kind == "answer_objection" and tip.cites == (12,)
+    # And a doubt two turns back has had its moment: the tip moves on.
+    moved[-1] = customer(12, "Fine.", act="short_answer")
+    assert move(payoff, moved, "priya-finance").kind != "answer_doubt"
     # Once she tells something new, she is engaged again.
     s1 = fact("priya-finance", "s1")
     told = [*later, rep(11, "How is the close run?", language="en", spin="situation",
@@ -811,6 +819,12 @@ def test_a_must_have_against_nice_to_have_question_is_not_split() -> None:
     )
     assert tip.kind == "priority_asked" and tip.cites == (8,)
     assert "不用拆开" in tip.text
+    # Before any value is stated, ranking features is early: the usual one-question advice.
+    early = tips.next_best_move(
+        two, history[:6], PLAYBOOK.personas["wang-manufacturing"], "discovery", PLAYBOOK,
+        rep_text=text,
+    )  # fmt: skip
+    assert early.kind != "priority_asked"
     # Two questions that rank nothing are still one too many.
     other = "停机多久一次?一般是什么原因?"
     tip = tips.next_best_move(
