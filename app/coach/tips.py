@@ -16,8 +16,9 @@ said something that fits the question; else they point back, else they name the 
 
 The rule set, first match wins:
 0. the customer asked or objected and this turn did not answer: answer first (the last turn;
-   a "who are you" until answered, one line of who-and-why counts; an objection the turn
-   before went past).
+   a "who are you" until answered, one line of who-and-why counts; a doubt that the call is
+   worth their time for their next two turns; "get to the point" after a full opener: ask
+   now; an objection the turn before went past).
 1. goodbye: wrap up (next step agreed or on the table, proposed now with a time, or missing).
 2. meta, then off_topic: back to the customer's business with the focus question.
 3. the cold-call opener: the first missed check in tips.yaml's priority (pains from the
@@ -27,23 +28,29 @@ The rule set, first match wins:
 5. repeat_of: build on the earlier answer instead.
 6. a next step: before the scenario's interest (customer.yaml) earn it; without a time make
    it concrete; with a time confirm who joins.
-7. multiple_questions, too_long: one question (the focus question); no_rapport: rapport
-   first next time.
+7. must-have against nice-to-have once a value is stated: one prioritising question, kept
+   whole; multiple_questions, too_long: one question (the focus question); no_rapport:
+   rapport first next time.
 8. an implication question with no problem known, a need-payoff question with no
    implication known: ground it first.
 9. a closed SPIN question (not one asking for a single value): the same kind, asked openly.
 10. no_question: hand it back.
 11. a summary: book the next step once there is interest, else ask what matters most.
 12. a pitch after a problem is known (a value point): check it lands.
-13. small talk: past the personality's limit move on, else go to business.
+13. small talk: past the personality's limit move on; a meeting's first question: listen
+    first; else go to business.
 14. a cold call with a problem and an implication known: book the follow-up.
 15. the SPIN question asked: situation -> problems (enough background after
     `situation_enough` facts); problem -> explore the open problem first, else its
     implications next; implication -> the need-payoff; need-payoff -> play it back, then
     the next step once one is known.
 16. anything else: follow the focus thread (the next step once the need is stated).
-A move that would ask for a next step is skipped when one with a time is already on the
-table (proposed earlier and neither put off nor countered by the customer). A counter-offer
+8 holds no need-payoff question back once two cost questions were brushed off. A customer who
+doubts the call or brushed off two cost questions gets no further cost question: the focus
+question is the need-payoff instead. Recaps, wrap-ups and next steps name the problem the
+conversation developed (`main_problem`). A move that would ask for a next step is skipped when
+one with a time is already on the table (proposed earlier and neither put off nor countered by
+the customer). A counter-offer
 (another slot) as the customer's last word is answered first: a yes takes it (the step is
 set at the customer's time), a goodbye takes it too, anything else gets "take or answer
 the slot".
@@ -772,7 +779,6 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
         estimated_seconds=f"{reading.opener.estimated_seconds:g}",
         limit_seconds=f"{coach.opener.limit_seconds:g}",
     )
-    # The other misses (and a feature list) in the same tip: one fix alone leaves the rest.
     # The pain and the ask still missing (and a feature list) in the same tip: one fix alone
     # leaves the rest.
     also = [m for m in missed[1:] if m in ("named_pain", "asked_for_time")]
@@ -1007,7 +1013,7 @@ def _choose(
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
-        return r.tip("priority_asked", quoted=conv.latest("need_payoff", "implication"))
+        return r.tip("priority_asked", quoted=conv.latest("need_payoff"))
     if "multiple_questions" in flags:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
