@@ -210,6 +210,16 @@ class WordLists(BaseModel):
         return self.zh if language == "zh" else self.en
 
 
+class WordForms(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zh: dict[str, list[str]] = Field(default_factory=dict)
+    en: dict[str, list[str]] = Field(default_factory=dict)
+
+    def for_language(self, language: Language) -> dict[str, list[str]]:
+        return self.zh if language == "zh" else self.en
+
+
 class Matching(BaseModel):
     """How the customer matches a question's words to a fact (rule in app/roleplay/state.py)."""
 
@@ -234,6 +244,11 @@ class Matching(BaseModel):
     # Pointing words as the cause of what is asked ("what does that do to ...?", 这个问题对):
     # an implication question so phrased is about the thread in hand, whatever it names.
     refer_cause: WordLists = Field(default_factory=WordLists)
+    # Other forms of a keyword's word in a question, by the form the personas use: irregular
+    # English forms (broken -> break; regular plurals and -ing/-ed are stripped in code) and
+    # Chinese near-synonyms (停线 -> 停机, 车 -> 车辆). A question with a listed form also names
+    # the word it stands for.
+    word_forms: WordForms = Field(default_factory=lambda: WordForms())
 
 
 class CounterRules(BaseModel):

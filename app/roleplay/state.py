@@ -19,7 +19,10 @@ The rule set, applied to every rep turn in this order:
      problem known) costs; a pitch after a problem is known is a value point and costs nothing;
    - a closed question costs, unless it is small talk or a proposed next step;
    - `too_long` (a monologue) and `multiple_questions` cost;
-   - an implication or need-payoff question with nothing to build on costs (`unearned_question`);
+   - an implication or need-payoff question with nothing to build on costs (`unearned_question`),
+     unless it is about a pain the customer already opened (it names a said problem, or
+     reaches one through the area's words): a good question there gets the gate's answer
+     for free;
    - small talk earns trust and rapport up to the personality's `small_talk_limit`, after
      which it costs (`excess_small_talk`); an acknowledgement and a summary always earn;
    - an open SPIN question that reveals a fact earns `open_question` (patience and trust).
@@ -77,7 +80,9 @@ The rule set, applied to every rep turn in this order:
        `deflect` `nothing_left`;
      - *specific* questions name a topic. The match score of a fact is 3 per persona keyword
        found in the question's words plus 1 per shared term (English content-word stems,
-       Chinese character bigrams), stop words removed. The threshold is
+       plural and -ing/-ed forms meeting; Chinese character bigrams), stop words removed; a
+       question also holds the word each of its `matching.word_forms` stands for (停线: 停机,
+       broken: break). The threshold is
        `matching.min_score`, measured on every playbook persona by bench/topic_match.py:
        questions built from a fact's own keywords reach it at 1, 2 and 3 alike (100%);
        questions built from the other same-language personas' keywords reach some fact of
@@ -334,9 +339,24 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _MEASURE_WORDS = "个种些样次件类位家条"
 
 
+_DOUBLED = re.compile(r"([bdgkmnprt])\1$")
+
+
 def _stem(word: str) -> str:
-    # A crude prefix stem is enough to match "reconciliation" with "reconciling".
-    return word[:6] if len(word) > 6 else word
+    """A crude stem: plural and -ing/-ed endings and a final e off (lines, lined -> lin;
+    carries -> carry; shipping -> ship), then a six-letter prefix ("reconciliation" and
+    "reconciling")."""
+    if len(word) > 4 and word.endswith(("ies", "ied")):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for ending in ("ing", "ed"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            word = _DOUBLED.sub(r"\1", word[: -len(ending)])
+            break
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    return word[:6]
 
 
 class Topic:
@@ -350,6 +370,7 @@ class Topic:
         # and every public fact about its topic's cue words.
         self._named: dict[str, bool] = {}
         self._cued: dict[PublicTopic, bool] = {}
+        words = self.lexicon.with_forms(words, language)
         self.spaced = " " + " ".join(words) + " "
         self.joined = "".join(words)
         self.terms = terms(words, language, m)
@@ -431,7 +452,8 @@ class Topic:
         if self.language == "zh":
             return False
         stems = self.lexicon.keyword_stems(keyword)
-        return bool(stems) and stems <= self.terms
+        # Another form of a generic word ("costs" for "cost") names no topic of its own.
+        return bool(stems) and stems <= self.terms and not stems <= self.lexicon.generic_stems_en
 
     def cues_public_topic(self, public_topic: PublicTopic) -> bool:
         """A cue word of this public topic (`matching.public_topics`) is in the question."""
@@ -458,7 +480,9 @@ def _terms(words: Iterable[str], language: Language, lex: _Lexicon) -> set[str]:
                 found.add(word)
         return found - lex.stop_zh
     stop = lex.stop_en
-    return {_stem(w) for w in words if w not in stop and len(w) > 2 and not _HAN.match(w)}
+    found = {_stem(w) for w in words if w not in stop and len(w) > 2 and not _HAN.match(w)}
+    # Another form of a stop word ("gets" for "get") carries no topic either.
+    return found - lex.stop_stems_en
 
 
 _K = TypeVar("_K")
@@ -475,6 +499,7 @@ class _Lexicon:
         self.matching = m
         self.stop_en = frozenset(m.stop_words.en)
         self.stop_zh = frozenset(m.stop_words.zh)
+        self.stop_stems_en = frozenset(_stem(w) for w in m.stop_words.en if len(w) > 2)
         self.skip_en = self.stop_en | frozenset(m.generic_words.en)
         self.generic_stems_en = frozenset(_stem(w) for w in m.generic_words.en)
         self.generic_words = frozenset(
@@ -488,6 +513,19 @@ class _Lexicon:
         self._facts: dict[tuple[str, tuple[str, ...], Language], frozenset[str]] = {}
         self._keywords: dict[str, frozenset[str]] = {}
         self._cues: dict[str, tuple[str, bool]] = {}
+
+    def with_forms(self, words: Sequence[str], language: Language) -> Sequence[str]:
+        """The question's words and the word each listed other form stands for (停线: 停机)."""
+        forms = self.matching.word_forms.for_language(language)
+        if not forms:
+            return words
+        if language == "zh":
+            joined = "".join(words)
+            extra = [w for w, alts in forms.items() if any(a in joined for a in alts)]
+        else:
+            have = set(words)
+            extra = [w for w, alts in forms.items() if have.intersection(alts)]
+        return [*words, *extra] if extra else words
 
     def fact_terms(self, fact: Fact | PublicFact, language: Language) -> frozenset[str]:
         key = (fact.text, tuple(fact.keywords), language)
@@ -543,21 +581,20 @@ def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
 
 
 def names_fact(fact: Fact | PublicFact, topic: Topic, persona: Persona) -> bool:
-    """The question names this fact, not just the persona's area: its score reaches the
-    threshold without broad terms (in `matching.broad_share` of the persona's facts) and
+    """The question names this fact, not just the persona's area: it names two of the fact's
+    keywords, broad or not ("how many accounts does each CSM carry?"), or its score reaches
+    the threshold without broad terms (in `matching.broad_share` of the persona's facts) and
     without generic words."""
     lex, language = topic.lexicon, topic.language
+    named = [kw for kw in fact.keywords if topic.names(kw)]
+    if len(named) >= 2:
+        return True
     broad = _broad_terms(persona, topic) | lex.generic_terms
     score = 0
-    for kw in fact.keywords:
-        if topic.names(kw):
-            own = (
-                _terms(topic_words(kw), language, lex)
-                if language == "zh"
-                else lex.keyword_stems(kw)
-            )
-            # A broad keyword weighs as one shared term: two of them still name the fact.
-            score += 1 if kw.lower() in lex.generic_words or own <= broad else 3
+    for kw in named:
+        own = _terms(topic_words(kw), language, lex) if language == "zh" else lex.keyword_stems(kw)
+        # A broad keyword weighs as one shared term.
+        score += 1 if kw.lower() in lex.generic_words or own <= broad else 3
     shared = (lex.fact_terms(fact, language) & topic.terms) - broad
     return score + len(shared) >= topic.matching.min_score
 
@@ -691,6 +728,8 @@ class _Move(BaseModel):
     recalled: list[RevealedFact] = Field(default_factory=list)
     terse: bool = False
     earned: bool = False  # an open question that revealed: earns `open_question`
+    # About a pain the customer already opened: a gate's answer to it costs nothing.
+    opened: bool = False
     step: StepOffer | None = None
 
 
@@ -758,9 +797,20 @@ def _answer_spin(
     pool, why_not = _pool(kind, state, persona)
     if topic.specific:
         chosen, score = _best(pool, topic)
-        if chosen is None or score < m.min_score:
-            anywhere = [(match_score(f, topic), f) for f in persona.all_facts()]
-            hit = max(anywhere, key=lambda t: t[0], default=None)
+        anywhere = [(match_score(f, topic), f) for f in persona.all_facts()]
+        hit = max(anywhere, key=lambda t: t[0], default=None)
+        # "How many accounts does each CSM carry?" after the accounts and CSMs were described:
+        # a question asking for one value, naming a said fact better than any unsaid one,
+        # asks for what was said ("how do the CSMs decide which accounts need attention?"
+        # asks something new: the unsaid fact it reaches).
+        said_better = (
+            asks_value
+            and hit is not None
+            and hit[0] > score
+            and hit[1].id in state.revealed
+            and names_fact(hit[1], topic, persona)
+        )
+        if chosen is None or score < m.min_score or said_better:
             if hit is None or hit[0] < m.min_score:
                 cause = _open_thread_next(state, persona) if kind == "implication" else None
                 if topic.points_at_cause and cause is not None:
@@ -779,6 +829,7 @@ def _answer_spin(
                 # area words (设备) reach what was said, so it asks something new there.
                 area = _area_answer(kind, topic, pool, why_not, state, persona)
                 if isinstance(area, _Move):
+                    area.opened = area.reason == "no_implication_known"
                     return area
                 chosen = area
             else:
@@ -801,8 +852,10 @@ def _answer_spin(
                     and persona.fact_kind(hit[1].id) in ("situation", "problem")
                 ):
                     # "What would automating that mean for your close?" with nothing earned
-                    # to say: the gate's answer, never the problem statement again.
-                    return _Move(act="deflect", reason=why_not)
+                    # to say: the gate's answer, never the problem statement again (free:
+                    # a good question on a topic the customer opened costs no patience).
+                    opened = persona.fact_kind(hit[1].id) == "problem"
+                    return _Move(act="deflect", reason=why_not, opened=opened)
                 elif said:
                     return _recall(persona, [hit[1].id], "already_said")
                 elif (root := _unsaid_root(kind, thread, state, persona)) is not None:
@@ -1120,7 +1173,7 @@ def decide(
         move = _answer_spin(
             kind, topic, closed, signals.asks_value, state, persona, rules, warm, pr
         )
-        if move.reason in ("no_problem_known", "no_implication_known"):
+        if move.reason in ("no_problem_known", "no_implication_known") and not move.opened:
             costs.append(pr.costs.unearned_question)
         elif signals.small_talk and move.reason in ("need_to_check", "not_an_issue", "no_effect"):
             # "团队应该挺辛苦的吧?" read as small talk and a question on nothing the customer

@@ -133,3 +133,92 @@ def test_colloquial_and_honorific_words_do_not_hide_the_question() -> None:
     t = Talk("zhao-hospital")
     d = t.say("请问目前贵院流程是如何运作的?", coaching("situation"))
     assert d.act == "reveal" and d.facts[0].kind == "situation"
+
+
+def test_a_value_question_naming_two_keywords_of_a_said_fact_is_a_recall() -> None:
+    # "accounts" and "CSMs" are both broad for Morgan, but together they name her setup.
+    t = Talk("morgan-saas")
+    setup = t.say(
+        "How is your CS org set up today: team size, who covers which accounts?",
+        coaching("situation", language="en"),
+    )
+    assert [f.id for f in setup.facts] == ["s1"]
+    d = t.say(
+        "Roughly how many accounts does each CSM carry?",
+        coaching("situation", question="closed", language="en", asks_value=True),
+    )
+    assert d.act == "recall" and [f.id for f in d.recalled] == ["s1"] and d.facts == []
+
+
+def test_an_open_question_in_a_said_area_still_gets_the_unsaid_fact_it_reaches() -> None:
+    t = Talk("morgan-saas")
+    t.say("How is your CS team set up: team size, accounts?", coaching("situation", language="en"))
+    d = t.say(
+        "How do your CSMs decide which accounts need attention in a given week?",
+        coaching("situation", language="en"),
+    )
+    assert d.act == "reveal" and [f.id for f in d.facts] == ["s2"]
+
+
+def test_a_good_question_on_a_pain_already_opened_costs_no_patience() -> None:
+    t = Talk("priya-finance")
+    t.say("How does month-end close work today?", coaching("situation", language="en"))
+    t.say(
+        "Which parts of the reconciliation take the most manual effort?",
+        coaching("problem", language="en"),
+    )
+    before = t.state.patience
+    d = t.say(
+        "If reconciliations across both cores ran automatically, what would that mean for "
+        "your close?",
+        coaching("need_payoff", language="en"),
+    )
+    assert d.act == "deflect" and d.reason == "no_implication_known" and d.facts == []
+    assert t.state.patience == before
+    # A need-payoff question on nothing opened still costs.
+    d = t.say("What would your team do with the time back?", coaching("need_payoff", language="en"))
+    assert d.reason == "no_implication_known" and t.state.patience < before
+
+
+def test_an_implication_question_on_a_situation_only_still_costs() -> None:
+    t = Talk("chen-logistics")
+    t.say("咱们现在车队和调度是怎么安排的?", coaching("situation"))
+    before = t.state.patience
+    d = t.say("车辆空驶或者绕路这块,一个月下来大概要多花多少?", coaching("implication"))
+    assert d.reason == "no_problem_known" and t.state.patience < before
+
+
+def test_english_plural_and_verb_forms_name_the_same_keyword() -> None:
+    from app.roleplay.state import Topic, match_score
+    from tests.roleplay.test_state import RULES, topic_words
+
+    mark, priya = PERSONAS["mark-packaging"], PERSONAS["priya-finance"]
+    s1 = next(f for f in mark.situation if f.id == "s1")  # "converting lines"
+    p2 = next(f for f in priya.problems if f.id == "p2")  # "breaks"
+    for fact, text in (
+        (s1, "How many converting line does the plant have?"),
+        (p2, "Where does the matching usually break?"),
+        (p2, "What happens when a reconciliation is broken?"),
+    ):
+        topic = Topic(topic_words(text), "en", RULES.matching)
+        assert match_score(fact, topic) >= RULES.matching.min_score, text
+    # Another form of a generic word ("cost" for the keyword "costs") names no topic.
+    i1 = next(i for p in mark.problems for i in p.implications if i.id == "i1")
+    topic = Topic(
+        topic_words("What has that student laptop rollout cost you?"), "en", RULES.matching
+    )
+    assert match_score(i1, topic) < RULES.matching.min_score
+
+
+def test_chinese_near_synonyms_reach_the_fact_the_persona_knows() -> None:
+    t = Talk("chen-logistics")
+    t.say("陈总您好,最近忙吗?", coaching(question="closed", small_talk=True))
+    d = t.say("那目前每天在跑的车大概有多少台?", coaching("situation"))
+    assert d.act == "reveal" and [f.id for f in d.facts] == ["s1"]
+    t = Talk("wang-manufacturing")
+    t.say("咱们两个厂区现在一共有多少台设备?", coaching("situation"))
+    pain = t.say("设备维护这块,最让您头疼的是什么?", coaching("problem"))
+    assert [f.id for f in pain.facts] == ["p1"]
+    d = t.say("那比较严重的那次停线,一共耽误了多少产量?", coaching("implication"))
+    assert d.act == "reveal" and [f.kind for f in d.facts] == ["implication"]
+    assert d.facts[0].problem_id == "p1"
