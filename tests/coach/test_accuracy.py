@@ -97,13 +97,16 @@ def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
         assert f.spin >= 0.95 and f.question >= 0.95, f.misses
         assert f.spin > per["rules"].spin
         for behaviour in SIX:
-            assert (f.precision(behaviour) or 0) >= 0.8, (behaviour, f.misses)
+            # conv_blind2_* labels its meta turns meta alone (written before the ruling that
+            # meta is off topic too, and left as labelled): the policy reads them off topic.
+            if not (behaviour == "off_topic" and "blind2" in f.batch):
+                assert (f.precision(behaviour) or 0) >= 0.8, (behaviour, f.misses)
             assert (f.recall(behaviour) or 0) >= 0.7, (behaviour, f.misses)
 
 
 def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
-    """Never tuned on: figures are printed (never the misses), and only floors they reach are
-    asserted."""
+    """Never tuned on: figures are printed (never the misses); a holdout asserts no floor it was
+    not read against, only that the learned layer does not read SPIN types worse than the rules."""
     figures = _conversation_figures(rules, tuned_on=False)
     if not figures:
         pytest.skip("no never-tuned-on conversation batch in data/labelled/conversations/")
@@ -112,17 +115,22 @@ def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
         learned, plain = per["rules + learned"], per["rules"]
         assert not learned.misses and not plain.misses
         assert learned.turns >= 100
-        if "blind3" in learned.batch:
-            # The round-3 holdout (read once, 2026-11-30): the learned layer reads SPIN types
-            # well past the rules alone (0.89 against 0.68-0.77 at that reading).
-            assert learned.spin >= plain.spin + 0.05
-        if "blind2" not in learned.batch:
-            continue
-        # Floors just under the first and only reading of the fresh holdout (2026-11-30,
-        # conv_blind2_*): SPIN type and openness reach the issue's targets; of the six
-        # behaviours, summary and next step reach 0.85 in both languages.
-        assert learned.spin >= 0.92 and learned.question >= 0.95
-        assert learned.spin >= plain.spin + 0.05
+        assert learned.spin >= plain.spin
+
+
+def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
+    """`conv_blind2_*` and `conv_blind3_*` were holdouts, each read for its figures before being
+    made training data (2026-12-01). Trained on now, they are no longer blind: these are
+    regression floors on tuned-on data (what generalises is measured by `salescoach coach train
+    --cv 4`), at least what the holdout readings were: SPIN type and openness as on blind2 and
+    the learned layer well past the rules, summary and next step at 0.85."""
+    figures = _conversation_figures(rules, tuned_on=True)
+    former = {name: per for name, per in figures.items() if "blind2" in name or "blind3" in name}
+    assert len(former) == 4
+    for per in former.values():
+        learned, plain = per["rules + learned"], per["rules"]
+        assert learned.spin >= 0.92 and learned.question >= 0.95, learned.batch
+        assert learned.spin >= plain.spin + 0.05, learned.batch
         for behaviour in ("summary", "next_step"):
-            assert (learned.precision(behaviour) or 0) >= 0.85, behaviour
-            assert (learned.recall(behaviour) or 0) >= 0.85, behaviour
+            assert (learned.precision(behaviour) or 0) >= 0.85, (learned.batch, behaviour)
+            assert (learned.recall(behaviour) or 0) >= 0.85, (learned.batch, behaviour)
