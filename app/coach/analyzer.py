@@ -111,14 +111,23 @@ class _Sentence:
     openness: Openness | None = None
     spin: SpinType | None = None
     score: float = 0.0
+    # A SPIN type's cue matched the question (whatever won it).
+    cued: bool = False
 
 
 def _openness(sentence: str, rules: CoachRules, language: Language) -> Openness:
     q = rules.spin.questions
     if q.requests.found(sentence, language):
         return "open"
-    # The main question is usually the last clause ("If you could..., what would...?").
-    for clause in reversed(q.clauses(sentence)):
+    # The main question is usually the last clause ("If you could..., what would...?"); where
+    # clauses ask in turn (咋收的,还是前台收现金吗), the first question's openness holds.
+    clauses = q.clauses(sentence)
+    if language in q.first_clause:
+        asking = [c for c in clauses if q.marks.found(c, language)]
+        clauses = asking[:1] + clauses[::-1] if asking else clauses[::-1]
+    else:
+        clauses = clauses[::-1]
+    for clause in clauses:
         if q.closed.found(clause, language) or q.quantity.found(clause, language):
             return "closed"
         if q.open.found(clause, language):
@@ -165,14 +174,15 @@ def _read(sentence: str, rules: CoachRules, language: Language) -> _Sentence:
     reading = _Sentence(sentence, shown, next_form, is_question)
     if is_question:
         reading.openness = _openness(sentence, rules, language)
-        reading.spin, reading.score = _classify(sentence, shown, rules, language)
+        reading.spin, reading.score, reading.cued = _classify(sentence, shown, rules, language)
     return reading
 
 
 def _classify(
     sentence: str, shown: set[SignalName], rules: CoachRules, language: Language
-) -> tuple[SpinType | None, float]:
-    """The SPIN type of one question and its score; None when a non-SPIN move outscores them."""
+) -> tuple[SpinType | None, float, bool]:
+    """The SPIN type of one question and its score, None when a non-SPIN move outscores them;
+    and whether any SPIN type's cue matched."""
     spin_rules = rules.spin
     scores: dict[str, float] = {}
     for kind in SPIN_KINDS:
@@ -188,15 +198,16 @@ def _classify(
     scores["none"] = max(
         (weights[name] for name in shown - COURTESIES if name in weights), default=0.0
     )
+    cued = any(scores[kind] > 0 for kind in SPIN_KINDS)
     rank = spin_rules.tie_rank
     best = max(scores, key=lambda k: (scores[k], -rank.get(k, len(rank))))
     if scores[best] <= 0:
         if polite > 0:
-            return None, polite
-        return spin_rules.default_type, 0.0
+            return None, polite, cued
+        return spin_rules.default_type, 0.0, cued
     if best == "none":
-        return None, scores["none"]
-    return best, scores[best]  # type: ignore[return-value]
+        return None, scores["none"], cued
+    return best, scores[best], cued  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -282,6 +293,16 @@ def read_utterance(text: str, rules: CoachRules, language: Language | None = Non
     ]
     shown: set[SignalName] = set().union(*(s.shown for s in sentences))
     shown.discard("pitch")
+    # Chat asked about, and nothing else: no SPIN cue, no claim, no summary, thanks or goodbye
+    # ("whats the weather like where u are"): once rapport is done, off the call's topic.
+    if (
+        "small_talk" in shown
+        and questions
+        and not claims
+        and not cues & {"summary", "goodbye", "thanks_for_time"}
+        and not any(q.cued for q in questions)
+    ):
+        cues |= {"chat_question"}
     return Utterance(
         text=text,
         language=lang,
@@ -367,6 +388,8 @@ class Conversation:
     figures_echoed: int = 0
     # A concrete time named in the turn.
     names_time: bool = False
+    # An earlier rep turn asked a SPIN question: the business of the call has begun.
+    business: bool = False
 
 
 STOPWORDS = frozenset(
@@ -443,6 +466,7 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
         echo_pain=_echo(mine, _echo_set(pained, u.language)),
         figures_echoed=sum(1 for w in mine & theirs if w.startswith("#")),
         names_time=rules.signals.next_step.concrete_time.found(u.text, u.language),
+        business=business,
     )
 
 
@@ -641,18 +665,16 @@ def _learned_behaviours(
             continue
         # Where the rules stand, a cue they found stays; the learned layer may only add.
         kept = name in policy.rules_stand and getattr(signals, name)
+        if name in policy.cues_stand:
+            kept = kept or name in u.cues
+            chat = name == "off_topic" and "chat_question" in u.cues and conv.rapport_done
+            kept = kept or chat
         setattr(signals, name, kept or _likelihood(guess) >= policy.threshold(name))
     signals.small_talk = signals.small_talk or rapport
     if policy.meta_off_topic != "learned" and signals.meta:
         signals.off_topic = policy.meta_off_topic == "always"
     # Pushing to sign once the customer stated what a solution is worth is no hard close (SPIN.md).
     signals.hard_close = signals.hard_close and not conv.payoff_stated
-    # Labellers (almost) never mark both of these pairs: the likelier one stands.
-    for one, other in policy.exclusive:
-        if getattr(signals, one) and getattr(signals, other):
-            first = _likelihood(predicted.get(one))
-            setattr(signals, one, first >= _likelihood(predicted.get(other)))
-            setattr(signals, other, not getattr(signals, one))
     if linked and _likelihood(predicted.get("pitch")) < 0.5:
         signals.pitch, signals.value_point = False, True
     step = predicted.get("next_step")
@@ -666,7 +688,26 @@ def _learned_behaviours(
             )
         elif not proposed:
             signals.next_step = NextStepSignal()
+    # A question the SPIN cues read plainly (`spin_rules_win_at`) is on the call's topic.
+    if u.spin is not None and u.score >= policy.spin_rules_win_at:
+        signals.off_topic = False
+    # Labellers (almost) never mark both of these pairs: the likelier one stands.
+    for one, other in policy.exclusive:
+        if _on(signals, one) and _on(signals, other):
+            first = _likelihood(predicted.get(one)) >= _likelihood(predicted.get(other))
+            _set(signals, one if not first else other, False)
     return signals
+
+
+def _on(signals: Signals, name: str) -> bool:
+    return signals.next_step.proposed if name == "next_step" else bool(getattr(signals, name))
+
+
+def _set(signals: Signals, name: str, value: bool) -> None:
+    if name == "next_step":
+        signals.next_step = signals.next_step if value else NextStepSignal()
+    else:
+        setattr(signals, name, value)
 
 
 def _likelihood(guess: tuple[str, float] | None) -> float:

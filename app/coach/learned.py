@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from app.coach.schemas import CoachContext, Coaching
     from app.playbook.coaching import Patterns
 
-FEATURES_VERSION = 3
+FEATURES_VERSION = 4
 SPIN_CLASSES = ("none", "situation", "problem", "implication", "need_payoff")
 QUESTION_CLASSES = ("none", "open", "closed")
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
@@ -226,6 +226,7 @@ def features(
         "x.pain": conv.pain_named,
         "x.payoff": conv.payoff_stated,
         "x.rapport_done": conv.rapport_done,
+        "x.business": conv.business,
         "x.repeat": conv.repeat_of is not None,
         "c.pain": conv.last_pain,
         "c.asked": conv.last_asked,
@@ -234,7 +235,7 @@ def features(
     # Cue words in what the turn states and in what it asks apart: "we help clinics like yours"
     # claims, "how do you help your clinics?" asks; each with the conversation around it (a
     # claim after a pain is named, or right after the customer named one; chat once rapport is
-    # done).
+    # done, or once the business of the call has begun).
     stated = " ".join(q.text for q in u.sentences if not q.is_question)
     asked_text = " ".join(asked) if asked else ""
     asks = u.question is not None
@@ -249,6 +250,7 @@ def features(
                 f"j.k.{name}.pain:{conv.pain_named}",
                 f"j.k.{name}.last_pain:{conv.last_pain}",
                 f"j.k.{name}.rapport:{conv.rapport_done}",
+                f"j.k.{name}.business:{conv.business}",
                 f"j.k.{name}.asks:{asks}",
             ]
     # Conjunctions a linear model cannot form: a claim that restates the customer's pain is a

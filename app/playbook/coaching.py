@@ -221,9 +221,9 @@ class QuestionCues(_Strict):
     """How a sentence is recognised as a question and whether it is open or closed.
 
     A sentence is a question when `marks` or `requests` match. Its openness is read from its
-    last clause that any of requests/closed/quantity/open matches, tested in that order:
-    requests and open mean open, closed and quantity (one value) mean closed; a question no
-    cue matches is closed.
+    last clause that any of requests/closed/quantity/open matches (its first, in the languages
+    of `first_clause`), tested in that order: requests and open mean open, closed and quantity
+    (one value) mean closed; a question no cue matches is closed.
     """
 
     marks: Patterns
@@ -233,6 +233,7 @@ class QuestionCues(_Strict):
     open: Patterns
     clause_split: Pattern
     sentence_split: Pattern
+    first_clause: list[Language] = Field(default_factory=list)
 
     @cached_property
     def _sentence_rx(self) -> re.Pattern[str]:
@@ -395,6 +396,9 @@ class LearningRules(_Strict):
     rules_decide: list[LearnedBehaviour] = Field(default_factory=list)
     # Behaviours where a rule cue found stands (the learned layer may add, not remove).
     rules_stand: list[LearnedBehaviour] = Field(default_factory=list)
+    # Behaviours where the cue of signals.yaml stands when it matches the turn (narrower than
+    # `rules_stand`: the rules' own reading may add more, from the conversation).
+    cues_stand: list[Literal["off_topic", "hard_close"]] = Field(default_factory=list)
     # Behaviours that ask no SPIN question when the reading ends with them (SPIN.md: a remark
     # off the topic, words to the program, a summary checked back, a close, a next step).
     no_spin_with: list[LearnedBehaviour] = Field(default_factory=list)
