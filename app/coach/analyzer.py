@@ -343,12 +343,6 @@ def _keyword_list(questions: list[str], rules: CoachRules, language: Language) -
 
 
 @lru_cache(maxsize=8192)
-def _says(rx: re.Pattern[str] | None, text: str) -> bool:
-    """Whether an earlier turn matches (cached: every later turn asks again of the same text)."""
-    return rx is not None and rx.search(halfwidth(text)) is not None
-
-
-@lru_cache(maxsize=8192)
 def _ngrams(text: str, language: Language) -> frozenset[str]:
     """Character bigrams (Chinese) or trigrams (English) of the words, for comparing questions."""
     if language == "zh":
@@ -424,8 +418,11 @@ def _echo(mine: frozenset[str], theirs: frozenset[str]) -> float:
 
 def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Conversation:
     cues = rules.signals.context
-    pain_rx = cues.customer_pain.compiled[u.language]
-    payoff_rx = cues.customer_payoff.compiled[u.language]
+    lang = u.language
+
+    def pain_in(text: str) -> bool:
+        return cues.customer_pain.found_earlier(text, lang)
+
     # What the customer said, and the persona facts the state machine says they revealed
     # (one pass over the turns: this runs on every turn of a long call).
     said: list[str] = []
@@ -435,22 +432,32 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
     pained: list[str] = []
     pain_said = business = False
     before: EarlierTurn | None = None
+    # The rep questions the customer answered, and the rep turns (for `_repeat_of`).
+    answered: set[int] = set()
+    reps: list[EarlierTurn] = []
     for turn in ctx.earlier:
-        kinds.update(f.kind for f in turn.revealed)
+        if turn.revealed:
+            kinds.update(f.kind for f in turn.revealed)
         if turn.speaker == "customer":
             said.append(turn.text)
-            facts += [f for f in turn.revealed if f.text]
-            if _says(pain_rx, turn.text):
+            if turn.revealed:
+                facts += [f for f in turn.revealed if f.text]
+            if pain_in(turn.text):
                 pain_said = True
                 pained += [turn.text] if before is None else [before.text, turn.text]
-        elif turn.coaching is not None and turn.coaching.spin:
-            business = True
+            if reps and turn.text.strip():
+                answered.add(reps[-1].seq)
+        else:
+            reps.append(turn)
+            business = business or (turn.coaching is not None and bool(turn.coaching.spin))
         before = turn
     said += [f.text for f in facts]
     pained += [f.text for f in facts if f.kind in ("problem", "implication")]
     pain = ctx.problem_known or "problem" in kinds or "implication" in kinds or pain_said
-    pain = pain or any(_says(pain_rx, f.text) for f in facts)
-    payoff = "need_payoff" in kinds or any(_says(payoff_rx, t) for t in said)
+    pain = pain or any(map(pain_in, (f.text for f in facts)))
+    payoff = "need_payoff" in kinds or any(
+        cues.customer_payoff.found_earlier(t, lang) for t in said
+    )
     rapport_done = business or ctx.rep_turn_index >= cues.rapport_turns
     last = ctx.earlier[-1] if ctx.earlier and ctx.earlier[-1].speaker == "customer" else None
     mine = _content(u.text, u.language)
@@ -459,8 +466,8 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
         pain,
         payoff,
         rapport_done,
-        _repeat_of(u, ctx, rules),
-        last_pain=last is not None and _says(pain_rx, last.text),
+        _repeat_of(u, reps, answered, rules),
+        last_pain=last is not None and pain_in(last.text),
         last_asked=last is not None and ("?" in last.text or "\uff1f" in last.text),
         echo=_echo(mine, theirs),
         echo_pain=_echo(mine, _echo_set(pained, u.language)),
@@ -470,21 +477,16 @@ def read_conversation(u: Utterance, ctx: CoachContext, rules: CoachRules) -> Con
     )
 
 
-def _repeat_of(u: Utterance, ctx: CoachContext, rules: CoachRules) -> int | None:
+def _repeat_of(
+    u: Utterance, reps: list[EarlierTurn], answered: set[int], rules: CoachRules
+) -> int | None:
     """The latest earlier rep question the customer answered that this turn asks again."""
     if u.question is None or u.spin is None:
         return None
-    answered: set[int] = set()
-    last_rep: int | None = None
-    for t in ctx.earlier:
-        if t.speaker == "rep":
-            last_rep = t.seq
-        elif last_rep is not None and t.text.strip():
-            answered.add(last_rep)
     mine = _ngrams(u.text, u.language)
     threshold = rules.signals.context.repeat_min_similarity
     best: tuple[float, int] | None = None
-    for t in ctx.rep_turns:
+    for t in reps:
         asked = t.coaching
         if t.seq not in answered or asked is None or asked.question is None:
             continue

@@ -36,6 +36,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from app.coach import learned
 from app.coach.learned import LearnedModel
+from app.coach.text import halfwidth
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
 from app.playbook.lookahead import compile_finders, compile_with_lookahead, lower_case_only
@@ -83,6 +84,8 @@ TIP_FIELDS = frozenset(
     }
 )
 REGEX_FLAGS = re.IGNORECASE
+# Texts of earlier turns whose match a cue group remembers (`Patterns.found_earlier`).
+EARLIER_REMEMBERED = 8192
 
 
 def _compiles(pattern: str) -> str:
@@ -161,6 +164,21 @@ class Patterns(_Strict):
             if rx.search(text) is not None:
                 return True
         return False
+
+    @cached_property
+    def _earlier(self) -> dict[tuple[str, str], bool]:
+        return {}
+
+    def found_earlier(self, text: str, language: Language) -> bool:
+        """Whether an earlier turn of the conversation matches, as written (remembered: every
+        later turn of the call asks again of the same text)."""
+        key = (text, language)
+        hit = self._earlier.get(key)
+        if hit is None:
+            if len(self._earlier) >= EARLIER_REMEMBERED:
+                self._earlier.clear()
+            hit = self._earlier[key] = self.search(halfwidth(text), language) is not None
+        return hit
 
     def phrase(self, text: str, language: Language, max_gap: int = 6) -> str | None:
         """The first run of matches no more than `max_gap` characters apart, as one phrase
