@@ -1,7 +1,7 @@
 """The learned layer: linear models over character n-grams, the rules' own reading and the
 conversation, trained from data/labelled/ by `salescoach coach train`.
 
-Inference is plain Python (a dict lookup per feature), so reading needs no numpy and stays fast.
+Inference is a dict lookup per feature and one numpy sum over the features' weight rows.
 The model file (JSON) holds one weight list per feature, over the slots of every head:
 - `spin`: none, situation, problem, implication, need_payoff (softmax);
 - `question`: none, open, closed (softmax);
@@ -19,6 +19,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, Field
 
 from app.playbook.lookahead import compile_finders
@@ -84,26 +86,28 @@ class LearnedModel(BaseModel):
         return tuple(out)
 
     @cached_property
-    def _rows(self) -> dict[str, tuple[float, ...]]:
-        """Each feature's weights over all slots (zero where it has none), built once: summing
-        rows column by column costs far less than adding weight pairs one by one."""
-        rows: dict[str, tuple[float, ...]] = {}
-        for feature, pairs in self.weights.items():
-            row = [0.0] * self.slots
+    def _matrix(self) -> tuple[dict[str, int], npt.NDArray[np.float64]]:
+        """The biases in row 0, then each feature's weights over all slots (zero where it has
+        none), and each feature's row, built once: numpy sums the rows of a turn's features in
+        a fraction of the time Python takes column by column."""
+        rows = np.zeros((len(self.weights) + 1, self.slots))
+        rows[0] = self._bias
+        index: dict[str, int] = {}
+        for row, (feature, pairs) in enumerate(self.weights.items(), start=1):
+            index[feature] = row
             for slot, w in pairs:
-                row[slot] += w
-            rows[feature] = tuple(row)
-        return rows
+                rows[row, slot] += w
+        return index, rows
 
     def scores(self, feats: list[str]) -> list[float]:
-        get = self._rows.get
-        # Features are present or not, as in training: a repeated n-gram counts once.
-        rows = [row for row in map(get, set(feats)) if row is not None]
-        if not rows:
-            return list(self._bias)
-        # Each slot: its bias, then the features' weights in turn (adding 0.0 changes nothing).
-        columns = zip(*rows, strict=True)
-        return [sum(column, bias) for column, bias in zip(columns, self._bias, strict=True)]
+        index, rows = self._matrix
+        # Features are present or not, as in training: a repeated n-gram counts once. Row 0
+        # (the biases) is first, and no feature's row is 0.
+        picked = [0]
+        picked += filter(None, map(index.get, set(feats)))
+        # Each slot: its bias, then the features' weights in turn (down the rows, in order).
+        scores: list[float] = rows[picked].sum(axis=0).tolist()
+        return scores
 
     @cached_property
     def _layout(self) -> tuple[tuple[str, int, int, list[str]], ...]:
