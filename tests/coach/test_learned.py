@@ -35,6 +35,21 @@ def one_feature_model(feature: str, spin: str, question: str = "open") -> Learne
     )
 
 
+def test_scores_add_each_known_feature_once_to_the_biases() -> None:
+    model = LearnedModel(
+        heads={
+            "spin": Head(classes=["none", "situation"], offset=0, bias=[0.5, -0.5]),
+            "pitch": Head(classes=["yes"], offset=2, bias=[-1.0]),
+        },
+        slots=3,
+        weights={"a": [(0, 2.0), (2, 1.0)], "b": [(1, 3.0), (1, 0.25)]},
+    )
+    assert model.scores([]) == [0.5, -0.5, -1.0]
+    assert model.scores(["unknown"]) == [0.5, -0.5, -1.0]
+    # A repeated feature counts once; pairs for the same slot add up.
+    assert model.scores(["a", "b", "a", "unknown"]) == [2.5, 2.75, 0.0]
+
+
 def test_the_shipped_model_loads_with_the_playbook(rules: coaching.CoachRules) -> None:
     assert rules.learned is not None
     assert {"spin", "question", "pitch", "value_point"} <= set(rules.learned.heads)
