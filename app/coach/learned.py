@@ -106,7 +106,7 @@ class LearnedModel(BaseModel):
         picked = [0]
         picked += filter(None, map(index.get, set(feats)))
         # Each slot: its bias, then the features' weights in turn (down the rows, in order).
-        scores: list[float] = rows[picked].sum(axis=0).tolist()
+        scores: list[float] = np.add.reduce(rows.take(picked, axis=0), axis=0).tolist()
         return scores
 
     @cached_property
