@@ -121,12 +121,10 @@ def _openness(sentence: str, rules: CoachRules, language: Language) -> Openness:
         return "open"
     # The main question is usually the last clause ("If you could..., what would...?"); where
     # clauses ask in turn (咋收的,还是前台收现金吗), the first question's openness holds.
-    clauses = q.clauses(sentence)
-    if language in q.first_clause:
-        asking = [c for c in clauses if q.marks.found(c, language)]
-        clauses = asking[:1] + clauses[::-1] if asking else clauses[::-1]
-    else:
-        clauses = clauses[::-1]
+    clauses = q.clauses(sentence)[::-1]
+    if len(clauses) > 1 and language in q.first_clause:
+        asking = next((c for c in reversed(clauses) if q.marks.found(c, language)), None)
+        clauses = [asking, *clauses] if asking is not None else clauses
     for clause in clauses:
         if q.closed.found(clause, language) or q.quantity.found(clause, language):
             return "closed"

@@ -239,7 +239,7 @@ def features(
     # Cue words in what the turn states and in what it asks apart: "we help clinics like yours"
     # claims, "how do you help your clinics?" asks; each with the conversation around it (a
     # claim after a pain is named, or right after the customer named one; chat once rapport is
-    # done, or once the business of the call has begun).
+    # done).
     stated = " ".join(q.text for q in u.sentences if not q.is_question)
     asked_text = " ".join(asked) if asked else ""
     asks = u.question is not None
@@ -254,7 +254,6 @@ def features(
                 f"j.k.{name}.pain:{conv.pain_named}",
                 f"j.k.{name}.last_pain:{conv.last_pain}",
                 f"j.k.{name}.rapport:{conv.rapport_done}",
-                f"j.k.{name}.business:{conv.business}",
                 f"j.k.{name}.asks:{asks}",
             ]
     # Conjunctions a linear model cannot form: a claim that restates the customer's pain is a

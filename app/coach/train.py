@@ -39,7 +39,7 @@ BINARY_HEADS = (
 )
 # Fewer positive examples than this and a behaviour is left to the rules.
 MIN_POSITIVES = 4
-MIN_FEATURE_COUNT = 2
+MIN_FEATURE_COUNT = 3
 PRUNE_BELOW = 0.03
 C = 1.0
 # Regularisation per head where cross-validation chose another than `C` (smaller: stronger).
