@@ -108,3 +108,19 @@ def test_a_textbook_opener_is_not_a_premature_pitch() -> None:
         "cheaper than the big guys. Got a minute?"
     )
     assert analyze(long, RULES, opener=True).signals.pitch
+
+
+def test_asking_for_the_hardest_part_is_a_problem_question_whatever_it_is_about() -> None:
+    # "all those laptops ... day to day" had pulled the learned layer to implication: a
+    # superlative of difficulty is a strong problem cue, so the rules' type stands.
+    from app.coach.analyzer import read
+    from app.coach.schemas import CoachContext
+
+    context = CoachContext(scenario="discovery", rep_turn_index=3)
+    for text in (
+        "What's been the hardest part of keeping all those laptops up and running day to day?",
+        "What's been the toughest part of managing all those laptops day to day?",
+        "那这些设备,现在最大的问题是什么?",
+    ):
+        assert read(text, RULES, context).spin == "problem", text
+    assert read("What's the biggest cost of that downtime?", RULES, context).spin != "problem"

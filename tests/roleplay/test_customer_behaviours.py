@@ -747,3 +747,17 @@ def test_an_implication_question_on_an_effect_the_customer_lacks_is_not_denied_a
     assert d.act == "deflect" and d.reason == "no_effect" and d.facts == []
     assert reply in RULES.variants("en", "friendly", "no_effect")
     assert reply not in RULES.variants("en", "friendly", "not_an_issue")
+
+
+def test_english_lines_a_fact_follows_end_in_punctuation() -> None:
+    # A fact is joined after its lead-in as written ("Funny you ask, because We spent..."), so
+    # an English lead-in or recall line must close its own sentence or clause.
+    rules = RULES
+    kinds = [k for k in ("recall", "terse_lead_in") if rules.variants("en", "friendly", k)]
+    kinds += [f"lead_in_{k}" for k in (*HIDDEN, "public")]
+    for personality in ("friendly", "busy", "skeptical", "analytical"):
+        for kind in kinds:
+            for line in rules.lines_for("en", personality, kind) + rules.variants(
+                "en", personality, kind
+            ):
+                assert line.strip()[-1] in ".,:;!?—-", (personality, kind, line)
