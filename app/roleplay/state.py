@@ -111,7 +111,11 @@ The rule set, applied to every rep turn in this order:
        Once a problem is out, an implication or
        need-payoff question naming an unsaid problem's thread gets that problem (the buyer
        names the pain underneath first, never its consequence); nothing in the persona
-       matching gets an honest `deflect`: reason `not_an_issue` for problem questions,
+       matching gets an honest `deflect`: reason `not_an_issue` for problem questions
+       (except the first open one after the setup was described, before any problem is out,
+       naming one word of its own or a Chinese word of up to four characters: it asks where
+       that setup hurts in the rep's words, "which machines give you the most trouble?", and
+       gets the persona's first problem; "the coffee machines in the canteen" stays honest),
        `no_effect` for implication questions ("we haven't seen an effect there": the question
        asked about a consequence, not a problem), (a need-payoff question names no problem to
        deny: it is answered like a
@@ -379,13 +383,18 @@ class Topic:
         self.specific = bool(self.content)
 
     @cached_property
+    def own_size(self) -> int:
+        """How much the question names of its own: content words (English), characters (zh)."""
+        zh = self.language == "zh"
+        return sum(len(w) for w in self.content) if zh else len(self.content)
+
+    @cached_property
     def refers_back(self) -> bool:
         """Pointing back ("where does THAT fall short?") stands in for a topic only when the
         question names little of its own: one word at most (two Chinese characters). "What
         trouble do you have with that corrugator downtime?" names a topic of its own."""
-        content, zh = self.content, self.language == "zh"
-        own = sum(len(w) for w in content) if zh else len(content)
-        return own <= (2 if zh else 1) and self._points_back(self.words, content)
+        own = self.own_size <= (2 if self.language == "zh" else 1)
+        return own and self._points_back(self.words, self.content)
 
     @cached_property
     def points_at_cause(self) -> bool:
@@ -817,7 +826,9 @@ def _answer_spin(
                     # "What does that do to your delivery dates?" right after a pain: what
                     # follows from that pain, in the customer's own terms.
                     chosen = cause
-                elif topic.refers_back or kind == "need_payoff":
+                elif topic.refers_back or kind == "need_payoff" or _asks_about_setup(
+                    kind, topic, closed, state, persona
+                ):
                     # "Where does that fall short?" names nothing but points back at the
                     # thread in hand, and "what would you like to see first?" names no
                     # problem: answered in the persona's order, like a generic question.
@@ -907,6 +918,23 @@ def _area_answer(
     if not pool and why_not is not None:
         return _Move(act="deflect", reason=why_not)
     return _Move(act="deflect", reason=_honest(kind))
+
+
+def _asks_about_setup(
+    kind: FactKind, topic: Topic, closed: bool, state: CustomerState, persona: Persona
+) -> bool:
+    """The first open problem question after the customer described their setup, naming one
+    thing of its own (a word, or a Chinese word of up to four characters), asks where that
+    setup hurts in the rep's words ("Which machines give you the most trouble?", 按现在的维护
+    方式,哪里最让人不放心?), not about a topic the persona lacks ("the coffee machines in the
+    canteen" names three)."""
+    return (
+        kind == "problem"
+        and not closed
+        and topic.own_size <= (4 if topic.language == "zh" else 1)
+        and not problem_known(state, persona)
+        and any(persona.fact_kind(f) == "situation" for f in state.revealed)
+    )
 
 
 def _honest(kind: FactKind) -> Reason:

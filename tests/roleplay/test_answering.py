@@ -222,3 +222,26 @@ def test_chinese_near_synonyms_reach_the_fact_the_persona_knows() -> None:
     d = t.say("那比较严重的那次停线,一共耽误了多少产量?", coaching("implication"))
     assert d.act == "reveal" and [f.kind for f in d.facts] == ["implication"]
     assert d.facts[0].problem_id == "p1"
+
+
+def test_the_first_problem_question_after_the_setup_names_the_setup_in_the_reps_words() -> None:
+    # "machines" and 维护方式 are no words of these personas, but right after the customer
+    # described the setup, the first open problem question asks where that setup hurts.
+    t = Talk("mark-packaging")
+    t.say("How do you schedule the lines today?", coaching("situation", language="en"))
+    d = t.say(
+        "Which machines tend to give you the most trouble?", coaching("problem", language="en")
+    )
+    assert d.act == "reveal" and d.facts[0].kind == "problem"
+    t = Talk("wang-manufacturing")
+    t.say("咱们现在设备的点检和保养是怎么安排的?", coaching("situation"))
+    d = t.say("按现在的维护方式,您觉得哪些地方最让人不放心?", coaching("problem"))
+    assert d.act == "reveal" and d.facts[0].kind == "problem"
+
+
+def test_without_the_setup_described_a_word_the_persona_lacks_is_still_honest() -> None:
+    t = Talk("mark-packaging")
+    d = t.say(
+        "Which machines tend to give you the most trouble?", coaching("problem", language="en")
+    )
+    assert d.act != "reveal" or d.facts[0].kind != "problem"
