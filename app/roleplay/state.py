@@ -826,8 +826,10 @@ def _answer_spin(
                     # "What does that do to your delivery dates?" right after a pain: what
                     # follows from that pain, in the customer's own terms.
                     chosen = cause
-                elif topic.refers_back or kind == "need_payoff" or _asks_about_setup(
-                    kind, topic, closed, state, persona
+                elif (
+                    topic.refers_back
+                    or kind == "need_payoff"
+                    or _asks_about_setup(kind, topic, closed, state, persona)
                 ):
                     # "Where does that fall short?" names nothing but points back at the
                     # thread in hand, and "what would you like to see first?" names no
