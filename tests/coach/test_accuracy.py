@@ -106,7 +106,10 @@ def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
 
 def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
     """Never tuned on: figures are printed (never the misses); a holdout asserts no floor it was
-    not read against, only that the learned layer does not read SPIN types worse than the rules."""
+    not read against, only that the learned layer does not read SPIN types worse than the rules.
+    `conv_blind4_*` was read once (2026-12-01, after the last coach change of round 4: SPIN 0.916
+    zh / 0.897 en against 0.759 / 0.712 by the rules, openness 0.956 / 0.967, summary P/R
+    1.00/0.91 and 1.00/1.00, next step 0.88/0.92 and 0.81/0.77): its floors sit just under that."""
     figures = _conversation_figures(rules, tuned_on=False)
     if not figures:
         pytest.skip("no never-tuned-on conversation batch in data/labelled/conversations/")
@@ -116,6 +119,12 @@ def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
         assert not learned.misses and not plain.misses
         assert learned.turns >= 100
         assert learned.spin >= plain.spin
+        if "blind4" in learned.batch:
+            assert learned.spin >= plain.spin + 0.12, learned.batch
+            assert learned.question >= 0.95, learned.batch
+            for behaviour, floor in (("summary", 0.9), ("next_step", 0.75)):
+                assert (learned.precision(behaviour) or 0) >= floor, (learned.batch, behaviour)
+                assert (learned.recall(behaviour) or 0) >= floor, (learned.batch, behaviour)
 
 
 def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
