@@ -41,7 +41,8 @@ The rule set, first match wins:
     first; else go to business.
 14. a cold call with a problem and an implication known: book the follow-up.
 15. the SPIN question asked: situation -> problems (enough background after
-    `situation_enough` facts); problem -> explore the open problem first, else its
+    `situation_enough` facts; once a cost is known its value instead, once the value is
+    stated the recap and the next step); problem -> explore the open problem first, else its
     implications next; implication -> the need-payoff; need-payoff -> play it back, then
     the next step once one is known.
 16. anything else: follow the focus thread (the next step once the need is stated).
@@ -813,6 +814,16 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
     if spin == "situation":
         if conv.open_problem() is not None:
             return r.tip("explore_open_problem", question="implication", quoted=conv.open_problem())
+        need = conv.latest("need_payoff")
+        if need is not None:
+            # "Who else is involved?" once the value is stated qualifies the deal: no way back
+            # to problems, the recap and the next step are next.
+            return r.tip(
+                "late_background", question="next_step", quoted=need, about=conv.main_problem()
+            )
+        if conv.has("implication"):
+            implication = conv.latest("implication")
+            return r.tip("develop_implication", question="need_payoff", quoted=implication)
         situation = conv.latest("situation")
         facts = conv.count("situation")
         if facts >= r.rules.situation_enough and not conv.has("problem"):

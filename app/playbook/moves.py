@@ -69,6 +69,7 @@ MoveKind = Literal[
     "meeting_start",
     "enough_small_talk",
     "to_problem",
+    "late_background",
     "enough_background",
     "explore_open_problem",
     "after_problem_question",

@@ -905,3 +905,25 @@ def test_a_cost_is_said_back_by_the_clauses_that_make_its_point() -> None:
     assert tip.kind == "develop_implication"
     # Not "上次LIS升级" alone: the clause that says what went wrong comes with it.
     assert "‘上次LIS升级,检验结果有两个小时传不到医生站’" in tip.text
+
+
+def test_a_background_question_after_the_value_is_stated_does_not_send_the_rep_back() -> None:
+    # "这样的决定一般还有谁会参与?" late in a call once the value is out had been told to "turn to
+    # problems"; with a cost known it goes to the value, with the value out to the next step.
+    i1, n1 = fact("chen-logistics", "i1"), fact("chen-logistics", "n1")
+    with_cost = [
+        *chen_after_problem(),
+        rep(5, "这对客户那边有什么影响?", spin="implication", question="open"),
+        customer(6, i1.text, i1),
+    ]
+    with_value = [
+        *with_cost,
+        rep(7, "如果半小时能排完线,意味着什么?", spin="need_payoff", question="open"),
+        customer(8, n1.text, n1),
+    ]
+    late = reading_of(spin="situation", question="open")
+    tip = move(late, with_value)
+    assert tip.kind == "late_background" and "(#8)" in tip.text and "难点" in tip.text
+    assert "别再回到难点" in tip.text
+    assert move(late, with_cost).kind == "develop_implication"
+    assert move(late, chen_after_problem()[:2]).kind == "to_problem"
