@@ -628,9 +628,12 @@ class Renderer:
             needs_quote = "{quote}" in text
             if (subject is not None or not needs_subject) and (words or not needs_quote):
                 kind = on_fact
-        if kind in WITHOUT_WORDS and words is None:
-            # Too long to say back (or nothing said): the form that points at it instead.
-            kind = WITHOUT_WORDS[kind]
+        if kind in WITHOUT_WORDS:
+            text = "".join(self.rules.questions[kind].en)
+            if ("{quote}" in text and words is None) or ("{subject}" in text and subject is None):
+                # Too long to say back, no word of theirs for it, or nothing said: the form
+                # that points at it instead.
+                kind = WITHOUT_WORDS[kind]
         template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
         return template.format(
             area=self.area(),

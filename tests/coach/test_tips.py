@@ -927,3 +927,13 @@ def test_a_background_question_after_the_value_is_stated_does_not_send_the_rep_b
     assert "别再回到难点" in tip.text
     assert move(late, with_cost).kind == "develop_implication"
     assert move(late, chen_after_problem()[:2]).kind == "to_problem"
+
+
+def test_a_problem_question_on_the_setup_names_it_by_the_customers_word_not_a_quote() -> None:
+    # "您说‘我们有两个厂区’,这方面现在最让您头疼的是什么?" sounded robotic: the setup is named by
+    # the customer's own word for it (a keyword of the fact they said).
+    tip = move(reading_of(spin="situation", question="open"), chen_after_problem()[:2])
+    assert tip.kind == "to_problem"
+    model = tip.text.rsplit("“", 1)[-1]
+    assert "您说‘" not in model and "您提到‘" not in model
+    assert any(word in model for word in ("Excel", "排线", "调度", "车辆"))
