@@ -100,7 +100,9 @@ The rule set, applied to every rep turn in this order:
        (never the situation or problem statement again), and a question of another kind about
        something already said (a problem question about the setup the customer described)
        takes the next fact of the asked kind in the persona's order. A said fact is recalled
-       only when the question names it, not just the persona's area: its score must reach
+       only when the question names it, not just the persona's area (a value of the same
+       kind asked again is recalled even through an area word: "roughly how many devices?"
+       right after "about 9,000 laptops"): its score must reach
        the threshold with generic words left out and broad keywords weighing 1 (a term in at
        least `matching.broad_share` of the persona's facts, 设备 for 王建国: 7 of 20). A
        question that reaches what was said only through such words asks something new
@@ -837,7 +839,13 @@ def _answer_spin(
                     chosen = _best(pool, topic)[0]
                 else:
                     return _Move(act="deflect", reason=_honest(kind))
-            elif hit[1].id in state.revealed and not names_fact(hit[1], topic, persona):
+            elif (
+                hit[1].id in state.revealed
+                and not names_fact(hit[1], topic, persona)
+                # "Roughly how many devices?" right after "about 9,000 laptops": a value
+                # asked again of what was said, even through an area word, is "as I said".
+                and not (asks_value and persona.fact_kind(hit[1].id) == kind)
+            ):
                 # "维护一般是怎么安排的?" after the equipment was described: only the persona's
                 # area words (设备) reach what was said, so it asks something new there.
                 area = _area_answer(kind, topic, pool, why_not, state, persona)

@@ -245,3 +245,17 @@ def test_without_the_setup_described_a_word_the_persona_lacks_is_still_honest() 
         "Which machines tend to give you the most trouble?", coaching("problem", language="en")
     )
     assert d.act != "reveal" or d.facts[0].kind != "problem"
+
+
+def test_a_value_asked_again_through_an_area_word_is_recalled() -> None:
+    # "devices" is broad for Karen (most of her facts are about devices), but asking for the
+    # number right after "about 9,000 student laptops" asks for what she just said.
+    t = Talk("karen-education")
+    setup = t.say(
+        "How are the student laptops tracked and repaired across the 14 schools today?",
+        coaching("situation", language="en"),
+    )
+    assert setup.act == "reveal" and setup.facts[0].id == "s1"
+    value = coaching("situation", question="closed", language="en", asks_value=True)
+    d = t.say("Roughly how many devices are you managing right now?", value)
+    assert d.act == "recall" and [f.id for f in d.recalled] == ["s1"]
