@@ -151,22 +151,27 @@ async def test_memos_read_the_turns_another_process_added(
     assert [t.seq for t in here.get(sid).turns] == [1, 2, 3, 4, 5, 6]
 
 
+async def one_turn(app: Any, rep: Account, sid: str, memos: SessionMemos) -> None:
+    """One scripted rep turn of `rep` in session `sid`, through `memos`."""
+    async for _ in service.run_turn(
+        app.state.sessionmaker,
+        app.state.playbook,
+        ScriptedEngine(),
+        caller=TokenClaims(rep.id, 0),
+        session_id=sid,
+        text="How is your packing line set up today?",
+        memos=memos,
+    ):
+        pass
+
+
 async def test_memos_keep_the_latest_sessions_only(
     app: Any, client: httpx.AsyncClient, rep: Account
 ) -> None:
     memos = SessionMemos(size=2)
     sids = [await start(client, rep) for _ in range(3)]
     for sid in sids:
-        async for _ in service.run_turn(
-            app.state.sessionmaker,
-            app.state.playbook,
-            ScriptedEngine(),
-            caller=TokenClaims(rep.id, 0),
-            session_id=sid,
-            text="How is your packing line set up today?",
-            memos=memos,
-        ):
-            pass
+        await one_turn(app, rep, sid, memos)
     assert len(memos) == 2 and memos.get(sids[0]) is None and memos.get(sids[2]) is not None
 
 
@@ -181,16 +186,7 @@ async def test_memos_share_a_persona_snapshot_and_keep_an_edited_one_apart(
         edited.persona = {**edited.persona, "name": "Edited Name"}
         await db.commit()
     for sid in sids:
-        async for _ in service.run_turn(
-            app.state.sessionmaker,
-            app.state.playbook,
-            ScriptedEngine(),
-            caller=TokenClaims(rep.id, 0),
-            session_id=sid,
-            text="How is your packing line set up today?",
-            memos=memos,
-        ):
-            pass
+        await one_turn(app, rep, sid, memos)
     first, second, third = (memos.get(sid) for sid in sids)
     assert first is not None and second is not None and third is not None
     assert first.persona is second.persona
