@@ -621,19 +621,21 @@ class Renderer:
             if longer is None and about.kind in WHOLE_KINDS:
                 longer = PROBE_LIMITS[self.language]
             words = fragment(about.quote, self.language, limit=longer)
+
+        def fillable(k: QuestionKind) -> bool:
+            """The list's questions get the customer's words and their word for it, if used."""
+            text = "".join(self.rules.questions[k].en)
+            return (words is not None or "{quote}" not in text) and (
+                subject is not None or "{subject}" not in text
+            )
+
         on_fact = next((q for q in QUESTION_KINDS if q == f"{kind}_on_fact"), None)
-        if about is not None and on_fact is not None:
-            text = "".join(self.rules.questions[on_fact].en)
-            needs_subject = "{subject}" in text
-            needs_quote = "{quote}" in text
-            if (subject is not None or not needs_subject) and (words or not needs_quote):
-                kind = on_fact
-        if kind in WITHOUT_WORDS:
-            text = "".join(self.rules.questions[kind].en)
-            if ("{quote}" in text and words is None) or ("{subject}" in text and subject is None):
-                # Too long to say back, no word of theirs for it, or nothing said: the form
-                # that points at it instead.
-                kind = WITHOUT_WORDS[kind]
+        if about is not None and on_fact is not None and fillable(on_fact):
+            kind = on_fact
+        if kind in WITHOUT_WORDS and not fillable(kind):
+            # Too long to say back, no word of theirs for it, or nothing said: the form that
+            # points at it instead.
+            kind = WITHOUT_WORDS[kind]
         template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
         return template.format(
             area=self.area(),
