@@ -344,8 +344,8 @@ def cmd_coach_train(args: argparse.Namespace, settings: Settings) -> int:
 
     rules = _coach_rules(args, settings)
     data = Path(args.data)
-    if args.cv:
-        rows = train.cross_validate(data, rules, folds=args.cv)
+    if args.cv or args.by_round:
+        rows = train.cross_validate(data, rules, folds=args.cv, by_round=args.by_round)
         if args.misses:
             # Training data only (cross-validation never reads a holdout).
             for miss in (m for reader, f in rows if reader != "rules" for m in f.misses):
@@ -468,6 +468,11 @@ def parser() -> argparse.ArgumentParser:
         if name == "train":
             cmd.add_argument("--out", help="model file (default: beside learned.yaml)")
             cmd.add_argument("--cv", type=int, help="cross-validate in N folds instead, print")
+            cmd.add_argument(
+                "--by-round",
+                action="store_true",
+                help="with --cv: one fold per labelling round (conv_<round>_<lang>)",
+            )
         else:
             cmd.add_argument("--batch", action="append", help="only this batch (repeatable)")
         cmd.add_argument("--misses", action="store_true", help="list misses of tuned-on batches")

@@ -197,19 +197,30 @@ def write(model: LearnedModel, path: Path) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
 
 
+def labelling_round(batch_name: str) -> str:
+    """The labelling round a conversation batch came from: `conv_blind4_zh` → `blind4`."""
+    return batch_name.removeprefix("conv_").rsplit("_", 1)[0]
+
+
 def cross_validate(
-    root: Path, rules: CoachRules, folds: int = 4, seed: int = 7
+    root: Path, rules: CoachRules, folds: int = 4, seed: int = 7, by_round: bool = False
 ) -> list[tuple[str, Figures]]:
     """Rules alone against rules + learned on the tuned-on conversation batches: every
     conversation falls in one of `folds` folds, and each fold is read by a model trained on
-    everything else (whole conversations held out, so context is kept). Figures per batch, then
-    per language over all its batches."""
+    everything else (whole conversations held out, so context is kept). With `by_round`, a fold
+    is one labelling round (both languages' batches of it), which is what a fresh holdout by new
+    labellers looks like. Figures per batch, then per language over all its batches."""
     chosen = [b for b in batches(root) if b.tuned_on]
     rows = {b.name: rows_of(b, rules) for b in chosen}
     talks = [b for b in chosen if b.kind == "conversations"]
     keys = [(b.name, c["id"]) for b in talks for c in b.data["conversations"]]
-    random.Random(seed).shuffle(keys)
-    fold_of = {key: i % folds for i, key in enumerate(keys)}
+    if by_round:
+        rounds = sorted({labelling_round(b.name) for b in talks})
+        fold_of = {key: rounds.index(labelling_round(key[0])) for key in keys}
+        folds = len(rounds)
+    else:
+        random.Random(seed).shuffle(keys)
+        fold_of = {key: i % folds for i, key in enumerate(keys)}
     plain_rules = rules.model_copy(update={"learned": None})
     figures = {
         (b.name, reader): Figures(b.name, b.language, b.kind, True)

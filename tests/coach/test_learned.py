@@ -197,3 +197,25 @@ def test_accuracy_command_prints_both_readers(
     # Misses are listed for tuned-on batches only, never for a blind one: no turn of it shows.
     assert "tiny_blind_en" not in captured.err
     assert "Secret holdout" not in captured.out + captured.err
+
+
+def test_cross_validation_by_labelling_round_holds_out_whole_rounds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("sklearn")
+    from app.coach.train import labelling_round
+
+    assert labelling_round("conv_blind4_zh") == "blind4"
+    assert labelling_round("conv_train_en") == "train"
+    data = tmp_path / "labelled"
+    _tiny_labelled(data)
+    # A second round by other "labellers": each round is one fold, read by a model of the other.
+    conv = yaml.safe_load((data / "conversations" / "tiny_conv_en.yaml").read_text("utf-8"))
+    other = {**conv, "batch": "conv_round2_en"}
+    (data / "conversations" / "conv_round2_en.yaml").write_text(yaml.safe_dump(other), "utf-8")
+    assert main(["coach", "train", "--data", str(data), "--by-round"]) == 0
+    out = capsys.readouterr().out
+    for batch in ("tiny_conv_en", "conv_round2_en"):
+        assert f"| {batch} | rules + learned |" in out
+    # The blind batch is never read by cross-validation.
+    assert "tiny_blind_en" not in out
