@@ -328,7 +328,11 @@ def _short(item: str, language: Language) -> bool:
 def _keyword_list(questions: list[str], rules: CoachRules, language: Language) -> bool:
     """SPIN cue words strung together instead of a question ("Pain? Impact? Value?", "现状、
     问题、影响、价值意味着什么?"): cues of three or more SPIN types, in three or more
-    bare-keyword questions or in one question of four or more items, all bare keywords but one."""
+    bare-keyword questions or in one question of four or more items, all bare keywords but one;
+    or questions that are each a bare label of the method ("Problem?", 难点?)."""
+    bare = rules.spin.bare_labels.get(language)
+    if bare and questions and all(_bare_label(q, language) in bare for q in questions):
+        return True
     listed = len(questions) >= 3 and all(_short(q, language) for q in questions)
     for q in questions:
         items = [i for i in LIST_ITEM.split(q.rstrip("?")) if i.strip()]
@@ -338,6 +342,13 @@ def _keyword_list(questions: list[str], rules: CoachRules, language: Language) -
     text = " ".join(questions)
     types = rules.spin.types
     return sum(any(g.found(text, language) for g in types[k].cues) for k in SPIN_KINDS) >= 3
+
+
+def _bare_label(question: str, language: Language) -> str:
+    """A question's words without punctuation (and a trailing 呢/吗), lower case."""
+    if language == "zh":
+        return re.sub(r"[呢吗嘛啊]+$", "", "".join(HAN.findall(question)))
+    return " ".join(WORD.findall(question.lower().replace("-", " ")))
 
 
 @lru_cache(maxsize=8192)

@@ -289,6 +289,8 @@ class SpinRules(_Strict):
     default_type: SpinKind
     # Resolves equal scores; "none" stands for no SPIN type.
     tie_order: list[SpinKind | Literal["none"]]
+    # The method's own words asked bare ("Problem?", 难点?): a label, not a question.
+    bare_labels: dict[Language, frozenset[str]] = Field(default_factory=dict)
 
     @cached_property
     def tie_rank(self) -> dict[str, int]:

@@ -152,3 +152,23 @@ def test_summaries_and_goodbyes(rules: CoachRules) -> None:
     assert not read("We help logistics firms plan routes faster.", rules).signals.summary
     for text in ("Thanks Maria, talk soon!", "好的,那就先这样,再见!"):
         assert read(text, rules).signals.goodbye, text
+
+
+def test_the_methods_own_words_asked_bare_ask_nothing(rules: CoachRules) -> None:
+    # A box ticked by name ("Problem?") is not a problem question (spin.yaml `bare_labels`).
+    for text in (
+        "Mark. Situation?",
+        "Problem?",
+        "Need-payoff?",
+        "Pain points?",
+        "难点呢?",
+        "影响?",
+    ):
+        assert read(text, rules).spin is None, text
+    # A real question with the same words keeps its type.
+    assert read("What problems does that cause for your team?", rules).spin is not None
+    assert read("有什么难点吗?", rules).spin == "problem"
+    later = conversation(
+        rules, ["Which lines run around the clock?", "All eleven converting lines."]
+    )
+    assert read("Problem?", rules, later).spin is None
