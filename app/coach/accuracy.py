@@ -18,6 +18,9 @@ from app.playbook.coaching import CoachRules
 
 # Behaviours scored per rep turn: SPIN.md's, the next step (and its time), and repeats.
 SCORED = (*BEHAVIOURS, "next_step", "next_step_time", "repeat")
+# Off topic on the turns the labeller did not mark meta: labellers split on whether words to the
+# program are off topic too (SPIN.md's "the simulator itself"); this figure no convention decides.
+OFF_TOPIC_ASIDE_META = "off_topic_aside_meta"
 
 
 def _shown(label: Label) -> set[str]:
@@ -53,7 +56,9 @@ class Figures:
     spin_hits: int = 0
     question_hits: int = 0
     # behaviour -> [true positives, false positives, false negatives]
-    counts: dict[str, list[int]] = field(default_factory=lambda: {b: [0, 0, 0] for b in SCORED})
+    counts: dict[str, list[int]] = field(
+        default_factory=lambda: {b: [0, 0, 0] for b in (*SCORED, OFF_TOPIC_ASIDE_META)}
+    )
     misses: list[str] = field(default_factory=list)
 
     @property
@@ -98,8 +103,11 @@ class Figures:
         expected, found = _shown(gold), _shown(got)
         if gold.repeat_of is not None and got.repeat_of != gold.repeat_of:
             found.discard("repeat")
-        for b in SCORED:
-            c = self.counts[b]
+        scored = [(b, b) for b in SCORED]
+        if "meta" not in gold.behaviours:
+            scored.append((OFF_TOPIC_ASIDE_META, "off_topic"))
+        for key, b in scored:
+            c = self.counts[key]
             c[0] += b in expected and b in found
             c[1] += b not in expected and b in found
             c[2] += b in expected and b not in found
@@ -144,7 +152,8 @@ def table(rows: list[tuple[str, Figures]]) -> str:
     """A Markdown table: one row per (reader, batch) with SPIN, openness and P/R per behaviour."""
     shown = ("pitch", "next_step", "small_talk", "value_point", "summary", "off_topic")
     head = ["batch", "reader", "turns", "SPIN", "open/closed"]
-    head += [f"{b} P/R" for b in shown]
+    head += [f"{b} P/R" for b in shown] + ["off_topic, meta turns aside, P/R"]
+    shown = (*shown, OFF_TOPIC_ASIDE_META)
     lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
     for reader, f in rows:
         cells = [f.batch, reader, str(f.turns), f"{f.spin:.3f}", f"{f.question:.3f}"]
