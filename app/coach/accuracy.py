@@ -150,7 +150,14 @@ def _pct(value: float | None) -> str:
 
 def table(rows: list[tuple[str, Figures]]) -> str:
     """A Markdown table: one row per (reader, batch) with SPIN, openness and P/R per behaviour."""
-    shown = ("pitch", "next_step", "small_talk", "value_point", "summary", "off_topic")
+    shown: tuple[str, ...] = (
+        "pitch",
+        "next_step",
+        "small_talk",
+        "value_point",
+        "summary",
+        "off_topic",
+    )
     head = ["batch", "reader", "turns", "SPIN", "open/closed"]
     head += [f"{b} P/R" for b in shown] + ["off_topic, meta turns aside, P/R"]
     shown = (*shown, OFF_TOPIC_ASIDE_META)
