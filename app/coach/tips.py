@@ -100,6 +100,8 @@ DEFERRED_ACT = "defer_next_step"
 COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
+# What a brush-off is ("不好说。", "Hard to tell."); "嗯,你接着说。" (acknowledge) is none.
+BRUSH_OFF_ACTS = frozenset({"short_answer", "deflect", None})
 
 
 @dataclass(frozen=True)
@@ -489,6 +491,39 @@ class Conversation:
             return None
         return short_quote(words, language), last.seq
 
+    def invitation(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """The customer's last turn inviting talk on their problem ("如果能解决…可以聊聊",
+        "I'd want to hear more"): its words and turn."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or last.speaker != "customer":
+            return None
+        sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
+        hit = _cued(sentences, cues.invite, language, extend=False)
+        return (hit, last.seq) if hit is not None else None
+
+    def pushed_back_close(self) -> bool:
+        """The rep's last turn pushed to sign (a hard close) and the customer did not take it."""
+        last = self.turns[-1] if self.turns else None
+        before = self.rep[-1] if self.rep else None
+        if last is None or last.speaker != "customer" or before is None:
+            return False
+        pressed = before.coaching is not None and before.coaching.signals.hard_close
+        return pressed and last.act != ACCEPTED_ACT
+
+    def brush_off(self, language: Language) -> tuple[str, int] | None:
+        """The customer's last turn when it told nothing and said little ("嗯。", "不好说。",
+        "Hard to say."): its words and turn."""
+        last = self.turns[-1] if self.turns else None
+        if last is None or last.speaker != "customer" or last.act not in BRUSH_OFF_ACTS:
+            return None
+        if any(f.kind != "public" for f in last.revealed):
+            return None
+        words = last.text.strip()
+        size = len(_HAN.findall(words)) if language == "zh" else len(words.split())
+        if size > (12 if language == "zh" else 8) or not any(ch.isalnum() for ch in words):
+            return None
+        return short_quote(words, language), last.seq
+
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
 
@@ -565,6 +600,93 @@ FITS: dict[QuestionKind, frozenset[FactKind]] = {
 
 # Question lists that say the customer's words back, and the list to use without them.
 WITHOUT_WORDS: dict[QuestionKind, QuestionKind] = {"problem_on_fact": "problem_on_setup"}
+
+
+# A figure the customer put on a problem: digits (18万, 8%, $4M, 3 hours) or Chinese numerals
+# with a unit (三四次, 两天); "一个月" is no figure.
+_FIGURE = re.compile(
+    r"\$?\d[\d,.]*\s*(?:%|万|千|亿|k\b|m\b|million|billion)?"
+    r"|[一二三四五六七八九十两几]{2,}(?:个|次|天|台|家|小时|分钟|万|点|成|倍)"
+    r"|[两三四五六七八九十](?:次|天|台|家|小时|万|倍|成)"
+)
+
+
+def figures_in(text: str) -> list[str]:
+    """The figures in a text, each as its number ("18", "三四", "8%"), without the unit."""
+    found = []
+    for m in _FIGURE.finditer(text):
+        raw = m.group(0).strip()
+        if raw[:1].isdigit() or raw.startswith("$"):
+            core = re.sub(r"[^\d.%]", "", raw).rstrip(".")
+        else:
+            core = raw.rstrip("个次天台家小时分钟万点成倍")
+        if core and core != "%":
+            found.append(core)
+    return found
+
+
+def dropped_figures(summary: str, conv: Conversation, main: Said) -> list[Said]:
+    """The customer's statements of the main problem and its costs whose figures the rep's
+    recap leaves out ("偶尔突发故障" for "一个月总有三四次")."""
+    said_back = set(figures_in(summary))
+    plain = re.sub(r"[\s,，]", "", summary)
+    return [
+        s
+        for s in conv.said
+        if s.kind in ("problem", "implication")
+        and s.problem_id == main.problem_id
+        and figures_in(s.quote)
+        and not any(f in said_back or f in plain for f in figures_in(s.quote))
+    ]
+
+
+def figure_clause(said: Said, language: Language) -> str:
+    """The clause of the customer's words that carries its weightiest figure: money or a
+    share (18万, $4M, 8%) before a count (两天, 三四次)."""
+    clauses = [c.strip().rstrip(_TRAILING) for c in _CLAUSE_END.split(said.quote) if c.strip()]
+
+    def weight(clause: str) -> int:
+        found = figures_in(clause)
+        if not found:
+            return 0
+        money = re.search(r"[%$万亿]|\d\s*(?:k|m|million|billion)\b", clause, re.I)
+        return 3 if money else 2 if any(f[:1].isdigit() for f in found) else 1
+
+    hit = _LEAD_IN.sub("", max(clauses, key=weight, default=said.quote))
+    if language == "en" and hit.split() and not re.match(r"I\b", hit):
+        first = hit.split()[0]
+        if first[:1].isupper() and first[1:].islower():
+            hit = hit[:1].lower() + hit[1:]
+    return hit.rstrip("…").replace('"', "'")
+
+
+def asked_again(
+    rep_text: str, reading: Coaching, conv: Conversation, persona: Persona, rules: MoveRules
+) -> Said | None:
+    """The fact of the customer's last turn that this closed question asks for again: a
+    figure asked for right after they gave it ("大概有多少台?" after "40多台加工中心"), or
+    whether a problem happens ("有没有停过线?") right after they named it; a closed question
+    that goes further ("是不是主要集中在老设备上?") is not asked again."""
+    last = conv.turns[-1] if conv.turns else None
+    if not rep_text or last is None or last.speaker != "customer":
+        return None
+    if reading.question != "closed" or reading.spin not in ("situation", "problem"):
+        return None
+    lowered = rep_text.lower()
+    if reading.spin == "situation" and not reading.signals.asks_value:
+        return None
+    whether = [w.lower() for w in getattr(rules.asks_again_cues, persona.language)]
+    if reading.spin == "problem" and not _has_cue(lowered, whether):
+        return None
+    for said in conv.said:
+        if said.turn_seq != last.seq or said.kind != reading.spin:
+            continue
+        if said.kind == "situation" and not figures_in(said.quote):
+            continue
+        keywords = next((f.keywords for f in persona.all_facts() if f.id == said.fact_id), [])
+        if any(len(k) >= 2 and k.lower() in lowered for k in keywords):
+            return said
+    return None
 
 
 class Renderer:
@@ -866,6 +988,30 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
     return r.tip("after_payoff_question", question="summary", quoted=implication, about=problem)
 
 
+def is_process(quote: str, cues: Unanswered, language: Language) -> bool:
+    """Whether an objection names the buyer's process (a tender, a board vote)."""
+    return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.process, language)])
+
+
+def _dropped_figures_tip(dropped: list[Said], r: Renderer) -> Tip:
+    """The recap left out the customer's figures: name them (their words, their turns) and
+    model the recap that says them back."""
+    lang = r.language
+    clauses = [(figure_clause(d, lang), d.turn_seq) for d in dropped[-2:]]
+    glue = "、" if lang == "zh" else ", "
+    figures = glue.join(
+        f"“{c}”(#{seq})" if lang == "zh" else f'"{c}" (#{seq})' for c, seq in clauses
+    )
+    if lang == "zh":
+        said_back = ",还有".join(f"‘{c}’" for c, _ in clauses)
+        model = f"我确认一下:您说{said_back},是这样吧?"
+    else:
+        said_back = ", and ".join(f"'{c}'" for c, _ in clauses)
+        model = f"Let me check I have it: you said {said_back} - is that right?"
+    tip = r.tip("summary_dropped_figures", model=model, figures=figures)
+    return Tip(tip.kind, tip.text, tip.says, tuple(seq for _, seq in clauses))
+
+
 def next_best_move(
     reading: Coaching,
     history: Sequence[TranscriptTurn],
@@ -934,6 +1080,15 @@ def _choose(
             time = s.next_step.time_text or ""
             return r.tip("next_step_set", time=time, quoted=conv.main_problem())
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
+    # The turn presses on: a close, a step, a pitch, or words that ask nothing (not a side
+    # remark, which has its own tip).
+    presses = s.hard_close or s.next_step.proposed or s.pitch
+    asks_nothing = reading.question is None and not (s.acknowledgement or s.small_talk)
+    if conv.pushed_back_close() and (presses or (asks_nothing and not (s.meta or s.off_topic))):
+        # "We're nowhere near that" and the rep pressed on: take the close back first.
+        heard = conv.last_words(persona.language, persona.name)
+        if heard is not None:
+            return r.tip("withdraw_close", question=follow, about=thread, said=heard)
     # A greeting that shows the opener left out who calls has its own tip (clear_up_purpose).
     unclear = conv.unclear_caller()
     unanswered = None if unclear else conv.unanswered(cues, persona.language)
@@ -948,28 +1103,49 @@ def _choose(
     if still is not None and not answered and reading.opener is None:
         return r.tip("answer_who_still", question=follow, about=thread, said=still)
     doubt = None if unanswered or still else conv.open_doubt(cues, persona.language)
+    doubt_kind: MoveKind = "answer_doubt_meeting" if scenario == "discovery" else "answer_doubt"
     if doubt is not None and not answered and reading.opener is None:
-        return r.tip("answer_doubt", question=follow, about=thread, said=doubt)
+        return r.tip(doubt_kind, question=follow, about=thread, said=doubt)
     if unanswered is not None and not answered:
         answer, quote, at = unanswered
+        if answer == "answer_doubt":
+            answer = doubt_kind
         if answer != "answer_objection":
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
+        if is_process(quote, cues, persona.language):
+            # A tender or a board vote is how they buy, not a pain to dig into.
+            return r.tip("acknowledge_process", question=follow, about=thread, said=(quote, at))
         if not s.acknowledgement:
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
             spoken = (
                 fragment(quote, persona.language, limit=PROBE_LIMITS[persona.language]) or quote
             )
             return r.tip(answer, model=probe.format(quote=spoken), said=(quote, at))
+    # Three questions or more right after a brush-off ("不好说。"): that is the fault to fix
+    # first, before an older objection.
+    barrage = "multiple_questions" in flags and s.question_count >= 3
+    brushed = conv.brush_off(persona.language) if barrage else None
     passed = (
         None
-        if unanswered or still
+        if unanswered or still or brushed
         else conv.earlier_objection(r.rules.unanswered, persona.language)
     )
     if passed is not None and not answered and not s.acknowledgement and not s.goodbye:
+        if is_process(passed[0], cues, persona.language):
+            return r.tip("acknowledge_process", question=follow, about=thread, said=passed)
         probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
         clause = fragment(passed[0], persona.language, limit=PROBE_LIMITS[persona.language])
         model = probe.format(quote=clause or passed[0])
         return r.tip("answer_objection_earlier", model=model, said=passed)
+    invited = conv.invitation(cues, persona.language) if problem_known else None
+    took_it = s.value_point or s.summary or s.next_step.proposed
+    if invited is not None and not took_it and spin not in ("implication", "need_payoff"):
+        # "If it solves that problem, let's talk": the problem they raised, not a new subject.
+        if thread is None:
+            return r.tip(
+                "take_invitation", question="need_payoff", about=conv.main_problem(), said=invited
+            )
+        return r.tip("take_invitation", question=follow, about=thread, said=invited)
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic and scenario == "discovery" and not conv.turns:
@@ -1024,12 +1200,32 @@ def _choose(
                 earlier=s.repeat_of,
             )
         return r.tip("no_repeat", question=follow, quoted=earlier, earlier=s.repeat_of)
+    again = asked_again(rep_text, reading, conv, persona, r.rules)
+    if again is not None:
+        return r.tip(
+            "asked_already", question=follow, about=thread, said=(again.quote, again.turn_seq)
+        )
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest)
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
         return r.tip("priority_asked", quoted=conv.latest("need_payoff"))
+    if brushed is not None and follow in (
+        "situation",
+        "problem",
+        "problem_on_fact",
+        "implication",
+        "need_payoff",
+    ):
+        # "不好说。" and then four questions: an interrogation, whichever one is kept.
+        return r.tip(
+            "one_question_after_brush_off",
+            question=follow,
+            about=thread,
+            said=brushed,
+            count=s.question_count,
+        )
     if "multiple_questions" in flags:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
@@ -1082,6 +1278,10 @@ def _choose(
         if not problem_known:
             question, situation = conv.problem_question()
             return r.tip("unfounded_summary", question=question, quoted=situation)
+        main = conv.main_problem()
+        dropped = dropped_figures(rep_text, conv, main) if rep_text and main else []
+        if dropped:
+            return _dropped_figures_tip(dropped, r)
         if interest and conv.has("implication"):
             # The words a recap should carry: the cost or value the customer put on it.
             words = conv.latest("need_payoff", "implication", "problem")

@@ -88,6 +88,13 @@ MoveKind = Literal[
     "clear_up_purpose",
     "open_meeting",
     "keep_going",
+    "take_invitation",
+    "answer_doubt_meeting",
+    "withdraw_close",
+    "summary_dropped_figures",
+    "acknowledge_process",
+    "one_question_after_brush_off",
+    "asked_already",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -112,6 +119,7 @@ QUESTION_KINDS: tuple[QuestionKind, ...] = get_args(QuestionKind)
 TIP_PLACEHOLDERS = frozenset(
     {
         "name",
+        "figures",
         "quote",
         "seq",
         "question",
@@ -225,6 +233,12 @@ class Unanswered(_Strict):
     doubt: Phrases
     # The model question on an objection, built on its words ({quote}).
     probe: Phrases
+    # The customer invites the talk on their problem ("如果能解决…可以聊聊", "I'd want to
+    # hear more"): the rep takes it up, not a new subject.
+    invite: Phrases
+    # An objection that is the buyer's process (a tender, a board vote), not a pain: it is
+    # acknowledged and set aside, not probed.
+    process: Phrases
 
 
 OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]
@@ -241,6 +255,9 @@ class MoveRules(_Strict):
     unanswered: Unanswered
     # Cues of one prioritising question (must-have against nice-to-have): never split.
     priority_cues: Phrases
+    # A closed problem question that only asks whether the problem happens (asked again when
+    # the customer named it in their last turn).
+    asks_again_cues: Phrases
     # Times a model next step proposes ({slot}), picked by the session's turn.
     slots: Phrases
     # The opener's other fixes, said after the first one's tip ({pain}), and the feature list.

@@ -268,9 +268,15 @@ def test_a_closed_question_is_shown_asked_openly_about_the_same_subject(
     language: str, spin: str, closed: str, opened: str
 ) -> None:
     persona = "chen-logistics" if language == "zh" else "morgan-saas"
-    problem = fact(persona, "p1")
-    # An implication question comes once a problem is on the table.
-    history = [rep(1, spin="problem", question="open"), customer(2, problem.text, problem)]
+    problem, setup = fact(persona, "p1"), fact(persona, "s2")
+    # An implication question comes once a problem is on the table; the customer's last turn
+    # is not that problem (asked right after it, "是不是经常出问题?" asks it again).
+    history = [
+        rep(1, spin="problem", question="open"),
+        customer(2, problem.text, problem),
+        rep(3, spin="situation", question="open"),
+        customer(4, setup.text, setup),
+    ]
     reading = reading_of(language, spin=spin, question="closed", flags=["closed_question"])
     tip = tips.next_best_move(
         reading, history, PLAYBOOK.personas[persona], "discovery", PLAYBOOK, rep_text=closed
@@ -611,7 +617,7 @@ def test_a_kept_question_that_steps_back_from_the_open_thread_gives_way_to_the_t
     tip = tips.next_best_move(reading, history, PLAYBOOK.personas["liu-retail"], "cold_call",
                               PLAYBOOK, rep_text=text)  # fmt: skip
     assert tip.kind == "one_question"
-    model = tip.text.split("比如", 1)[1]
+    model = tip.text.split("最该问的是", 1)[1]
     assert "积压" not in model and "‘生鲜损耗太高" in model
 
 
@@ -648,7 +654,11 @@ def test_a_pitch_or_an_empty_turn_with_nothing_known_answers_the_customers_last_
     assert 'Priya just said "I get a lot of these calls' in tip.text
     # Nothing asked after her doubt: the doubt is what to answer.
     empty = move(reading_of("en", flags=["no_question"]), history, "priya-finance")
-    assert empty.kind == "answer_doubt" and '"I get a lot of these calls' in empty.text
+    # In a meeting she doubts vendors, not why the rep called: no cold-call "say why you called".
+    assert empty.kind == "answer_doubt_meeting" and '"I get a lot of these calls' in empty.text
+    assert "why you called" not in empty.text and "no claims" in empty.text
+    cold = move(reading_of("en", flags=["no_question"]), history, "priya-finance", "cold_call")
+    assert cold.kind == "answer_doubt" and "why you called" in cold.text
     history[1] = customer(2, "Priya Shah. Busy quarter here. Go on, then.", act="greet")
     empty = move(reading_of("en", flags=["no_question"]), history, "priya-finance")
     assert empty.kind == "hand_back_heard" and '"Busy quarter here' in empty.text
@@ -783,16 +793,16 @@ def test_a_doubted_call_is_answered_first_with_no_cost_probe() -> None:
                customer(8, "Is that really why you called?", act="deflect")]  # fmt: skip
     payoff = reading_of("en", spin="need_payoff", question="open")
     tip = move(payoff, history, "priya-finance")
-    assert tip.kind == "answer_doubt" and tip.cites == (8,)
+    assert tip.kind == "answer_doubt_meeting" and tip.cites == (8,)
     assert '"Is that really why you called"' in tip.text
     # The model question plays her pain back and asks its value, not another cost.
-    question = tip.text.split("ask: ")[-1]
+    question = tip.text.rsplit('"', 2)[-2]
     assert "month-end close" in question and "cost" not in question
     # Still unanswered a turn later ("I mentioned that already"), it stays first.
     later = [*history, rep(9, "What would that mean for your close?", language="en",
                            spin="need_payoff", question="open"),
              customer(10, "I mentioned that already.", act="short_answer")]  # fmt: skip
-    assert move(payoff, later, "priya-finance").kind == "answer_doubt"
+    assert move(payoff, later, "priya-finance").kind == "answer_doubt_meeting"
     # Two turns on she has said other things ("Let's not jump to solutions"): answer those.
     moved = [*later, rep(11, "...", language="en", spin="need_payoff", question="open"),
              customer(12, "Let's not jump to solutions; I haven't sized the problem.", act="object")]  # fmt: skip
@@ -800,12 +810,12 @@ def test_a_doubted_call_is_answered_first_with_no_cost_probe() -> None:
     assert tip.kind == "answer_objection" and tip.cites == (12,)
     # And a doubt two turns back has had its moment: the tip moves on.
     moved[-1] = customer(12, "Fine.", act="short_answer")
-    assert move(payoff, moved, "priya-finance").kind != "answer_doubt"
+    assert not move(payoff, moved, "priya-finance").kind.startswith("answer_doubt")
     # Once she tells something new, she is engaged again.
     s1 = fact("priya-finance", "s1")
     told = [*later, rep(11, "How is the close run?", language="en", spin="situation",
                         question="open"), customer(12, s1.text, s1)]  # fmt: skip
-    assert move(payoff, told, "priya-finance").kind != "answer_doubt"
+    assert move(payoff, told, "priya-finance").kind.startswith("answer_doubt") is False
 
 
 def test_a_must_have_against_nice_to_have_question_is_not_split() -> None:
@@ -937,3 +947,177 @@ def test_a_problem_question_on_the_setup_names_it_by_the_customers_word_not_a_qu
     model = tip.text.rsplit("“", 1)[-1]
     assert "您说‘" not in model and "您提到‘" not in model
     assert any(word in model for word in ("Excel", "排线", "调度", "车辆"))
+
+
+# --- the main fault of the turn comes first (issue #11) ----------------------------------
+
+
+def test_an_invitation_to_talk_about_their_problem_is_taken_up_not_passed_over() -> None:
+    p1 = fact("liu-retail", "p1")
+    history = [
+        rep(1, "损耗高不高?", spin="problem", question="closed"),
+        customer(2, "嗯。" + p1.text, p1),
+        rep(3, "我们系统还能接电子价签。", signals=Signals(pitch=True)),
+        customer(4, "嗯,如果能解决我刚才说的那个问题,可以聊聊。", act="short_answer"),
+    ]
+    new_subject = reading_of(spin="situation", question="closed", flags=["closed_question"])
+    tip = tips.next_best_move(new_subject, history, PLAYBOOK.personas["liu-retail"], "cold_call",
+                              PLAYBOOK, rep_text="你们今年要开新店吧?开多少家?")  # fmt: skip
+    assert tip.kind == "take_invitation" and tip.cites == (4,)
+    assert "“如果能解决我刚才说的那个问题,可以聊聊”(#4)" in tip.text
+    # The model question takes up her problem, not the new stores.
+    assert "生鲜损耗太高" in tip.text.split("比如")[-1]
+    # Taken up (a question on what the problem costs): no such tip.
+    taken = reading_of(spin="implication", question="open")
+    assert move(taken, history, "liu-retail", "cold_call").kind != "take_invitation"
+    # In English: "I'd want to hear more".
+    m1 = fact("morgan-saas", "p1")
+    en = [
+        rep(1, "How do you spot unhappy accounts?", language="en", spin="problem", question="open"),
+        customer(2, "Yes. " + m1.text, m1),
+        rep(3, "We also have AI summaries.", language="en", signals=Signals(pitch=True)),
+        customer(4, "Hm, if that really works, I'd want to hear more.", act="short_answer"),
+    ]
+    budget = reading_of("en", spin="situation", question="closed", flags=["closed_question"])
+    tip = move(budget, en, "morgan-saas")
+    assert tip.kind == "take_invitation" and '"I\'d want to hear more" (#4)' in tip.text
+
+
+def test_a_pushed_back_close_is_withdrawn_before_anything_else() -> None:
+    history = [
+        rep(1, "Sign today and I'll give you 40% off.", language="en",
+            signals=Signals(hard_close=True)),
+        customer(2, "Sign? We're nowhere near that.", act="object"),
+    ]  # fmt: skip
+    pressing = reading_of("en", flags=["no_question"])
+    tip = move(pressing, history, "karen-education")
+    assert tip.kind == "withdraw_close" and tip.cites == (2,)
+    assert "Withdraw it now" in tip.text and "nowhere near that" in tip.text
+    # Acknowledged and back to discovery: the close is dropped, no such tip.
+    back = reading_of("en", spin="situation", question="open",
+                      signals=Signals(acknowledgement=True))  # fmt: skip
+    assert move(back, history, "karen-education").kind != "withdraw_close"
+    # A side remark after the push-back has its own fault (off topic), not "still pushes".
+    aside = reading_of("en", spin=None, question="closed",
+                       signals=Signals(off_topic=True))  # fmt: skip
+    assert move(aside, history, "karen-education").kind != "withdraw_close"
+    # The customer took the step: nothing to withdraw.
+    history[1] = customer(2, "OK, let's do it.", act="accept_next_step")
+    assert move(pressing, history, "karen-education").kind != "withdraw_close"
+
+
+def wang_costs() -> list[TranscriptTurn]:
+    p1, i1 = fact("wang-manufacturing", "p1"), fact("wang-manufacturing", "i1")
+    n1 = fact("wang-manufacturing", "n1")
+    return [
+        rep(1, "哪些地方最让人不放心?", spin="problem", question="open"),
+        customer(2, "不瞒你说," + p1.text, p1),
+        rep(3, "一次停线影响多大?", spin="implication", question="open"),
+        customer(4, "是的," + i1.text, i1),
+        rep(5, "提前知道意味着什么?", spin="need_payoff", question="open"),
+        customer(6, n1.text, n1),
+    ]
+
+
+def test_a_recap_that_drops_the_customers_figures_says_which_and_puts_them_back() -> None:
+    recap = reading_of(question="closed", signals=Signals(summary=True))
+    weak = "我总结一下:关键设备偶尔突发故障,会影响交付,您最看重的是提前预警,对吗?"
+    tip = tips.next_best_move(recap, wang_costs(), PLAYBOOK.personas["wang-manufacturing"],
+                              "discovery", PLAYBOOK, rep_text=weak)  # fmt: skip
+    assert tip.kind == "summary_dropped_figures" and tip.cites == (2, 4)
+    assert "三四次" in tip.text and "18万" in tip.text and "(#2)" in tip.text
+    # A recap that keeps their figures is not faulted for them.
+    full = "我总结一下:一个月三四次突发停机,上个月空运多花了18万,您最看重提前预警,对吗?"
+    kept = tips.next_best_move(recap, wang_costs(), PLAYBOOK.personas["wang-manufacturing"],
+                               "discovery", PLAYBOOK, rep_text=full)  # fmt: skip
+    assert kept.kind != "summary_dropped_figures"
+
+
+def test_figures_are_read_in_digits_and_chinese_numerals() -> None:
+    assert tips.figures_in("一个月总有三四次关键设备坏在半路") == ["三四"]
+    assert tips.figures_in("最后空运发货多花了18万") == ["18"]
+    assert tips.figures_in("叶菜的损耗率经常到8%以上") == ["8%"]
+    assert tips.figures_in("Last year we lost about $4M in ARR") == ["4"]
+    assert tips.figures_in("上个月一台加工中心停了两天") == ["两"]
+    assert tips.figures_in("设备综合效率偏低") == []
+
+
+def test_a_buying_process_is_acknowledged_and_set_aside_not_probed() -> None:
+    history = [
+        rep(1, "我先给您介绍下我们的集成平台。", signals=Signals(pitch=True)),
+        customer(2, "从数据角度讲,医院采购要走招标流程,周期至少半年。", act="object"),
+    ]
+    asked = reading_of(spin="situation", question="closed", flags=["closed_question"])
+    tip = move(asked, history, "zhao-hospital")
+    assert tip.kind == "acknowledge_process" and tip.cites == (2,)
+    assert "不是难点" in tip.text and "遇到过什么情况" not in tip.text
+    # An objection that is a pain (a system they gave up on) is still probed.
+    history[1] = customer(2, "我们之前试过一个系统,上线半年就放弃了。", act="object")
+    assert move(asked, history, "zhao-hospital").kind == "answer_objection"
+
+
+def test_a_barrage_right_after_a_brush_off_is_the_fault_named() -> None:
+    history = [
+        rep(1, "我先给您介绍下我们的集成平台。", signals=Signals(pitch=True)),
+        customer(2, "医院采购要走招标流程,周期至少半年。", act="object"),
+        rep(3, "你们现在有集成平台吗?", spin="situation", question="closed"),
+        customer(4, "不好说。", act="short_answer"),
+    ]
+    four = reading_of(spin="situation", question="closed",
+                      flags=["closed_question", "multiple_questions"],
+                      signals=Signals(question_count=4))  # fmt: skip
+    text = "你们有多少个系统?都是哪些厂商?接口多少个?信息科几个人?"
+    tip = tips.next_best_move(four, history, PLAYBOOK.personas["zhao-hospital"], "discovery",
+                              PLAYBOOK, rep_text=text)  # fmt: skip
+    assert tip.kind == "one_question_after_brush_off" and tip.cites == (4,)
+    assert "“不好说”(#4)" in tip.text and "4个问题" in tip.text
+    # "嗯,你接着说。" invites more: no brush-off, whatever is asked next.
+    history[3] = customer(4, "嗯,你接着说。", act="acknowledge")
+    go_on = tips.next_best_move(four, history, PLAYBOOK.personas["zhao-hospital"], "discovery",
+                                PLAYBOOK, rep_text=text)  # fmt: skip
+    assert go_on.kind != "one_question_after_brush_off"
+    # After a real answer, four questions are the plain multiple-question fault.
+    s1 = fact("zhao-hospital", "s1")
+    history[3] = customer(4, s1.text, s1)
+    again = tips.next_best_move(four, history, PLAYBOOK.personas["zhao-hospital"], "discovery",
+                                PLAYBOOK, rep_text=text)  # fmt: skip
+    assert again.kind != "one_question_after_brush_off"
+
+
+def test_a_question_asking_what_the_customer_just_said_is_named_a_repeat() -> None:
+    s1, p1 = fact("wang-manufacturing", "s1"), fact("wang-manufacturing", "p1")
+    wang = PLAYBOOK.personas["wang-manufacturing"]
+    history = [
+        rep(1, "现在车间设备的维护保养主要是怎么安排的?", spin="situation", question="open"),
+        customer(2, "我们的情况是," + s1.text, s1),
+    ]
+    count = reading_of(spin="situation", question="closed", flags=["closed_question"],
+                       signals=Signals(asks_value=True))  # fmt: skip
+    tip = tips.next_best_move(count, history, wang, "discovery", PLAYBOOK,
+                              rep_text="像加工中心、压铸机这些关键设备,大概有多少台?")  # fmt: skip
+    assert tip.kind == "asked_already" and tip.cites == (2,)
+    assert "40多台加工中心" in tip.text
+    # A closed question that goes further on the same machines is no repeat.
+    further = reading_of(spin="situation", question="closed", flags=["closed_question"])
+    tip = tips.next_best_move(further, history, wang, "discovery", PLAYBOOK,
+                              rep_text="这些加工中心都是进口的吗?")  # fmt: skip
+    assert tip.kind != "asked_already"
+    # Whether the problem happens, right after they named it: asked again.
+    history += [rep(3, "哪些地方最让人不放心?", spin="problem", question="open"),
+                customer(4, "不瞒你说," + p1.text, p1)]  # fmt: skip
+    whether = reading_of(spin="problem", question="closed", flags=["closed_question"])
+    tip = tips.next_best_move(whether, history, wang, "discovery", PLAYBOOK,
+                              rep_text="去年有没有因为设备突发故障停过线?")  # fmt: skip
+    assert tip.kind == "asked_already" and tip.cites == (4,)
+    # The model question goes on to what it costs.
+    assert "影响" in tip.text.split("比如")[-1] or "后果" in tip.text.split("比如")[-1]
+    # A closed question that narrows it down goes further: no repeat.
+    tip = tips.next_best_move(whether, history, wang, "discovery", PLAYBOOK,
+                              rep_text="故障是不是主要集中在老设备上?")  # fmt: skip
+    assert tip.kind != "asked_already"
+
+
+def test_one_question_without_a_kept_one_does_not_say_keep_one_of_yours() -> None:
+    for language in ("zh", "en"):
+        text = PLAYBOOK.moves.tips["one_question"][language]  # type: ignore[index]
+        assert "只留最重要" not in text and "Keep the one" not in text
