@@ -100,6 +100,7 @@ DEFERRED_ACT = "defer_next_step"
 COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
+RECALL_ACT = "recall"
 # What a brush-off is ("不好说。", "Hard to tell."); "嗯,你接着说。" (acknowledge) is none.
 BRUSH_OFF_ACTS = frozenset({"short_answer", "deflect", None})
 
@@ -524,6 +525,11 @@ class Conversation:
             return None
         return short_quote(words, language), last.seq
 
+    def live(self, said: Said) -> bool:
+        """Whether the customer said this in their last turn: the live thread, worth quoting."""
+        last = next((t.seq for t in reversed(self.turns) if t.speaker == "customer"), None)
+        return said.turn_seq == last
+
     def agreed_at(self) -> int | None:
         return next((t.seq for t in self.turns if t.act == ACCEPTED_ACT), None)
 
@@ -716,6 +722,31 @@ class Renderer:
                 return candidate
         return str(areas[start % len(areas)])
 
+    def news(self) -> str:
+        """The persona's news, for a line of rapport: the clause of their background dated by
+        a news cue ("去年刚通过IATF 16949复审", "raised a Series C last spring"), else its last."""
+        clauses = [
+            c.strip() for c in _NEWS.split(self.persona.background.strip().rstrip(_TRAILING))
+        ]
+        clauses = [c for c in clauses if c]
+        if not clauses:
+            return "对方最近的项目" if self.language == "zh" else "their latest project"
+        cues = [w.lower() for w in getattr(self.rules.news_cues, self.language)]
+        dated = [c for c in clauses if _has_cue(c.lower(), cues)]
+        return (dated or clauses)[-1]
+
+    def news_named(self, rep_text: str) -> str | None:
+        """The clause of the persona's background the rep's words name (their news, used as
+        a hook for rapport), when one shares two words (two character pairs) with them."""
+        said = _bits(rep_text, self.language)
+        # Two character pairs ("今年", "再开") or three words ("Series C last spring"; "credit
+        # union" alone is no news).
+        least = 2 if self.language == "zh" else 3
+        for clause in _NEWS.split(self.persona.background.strip().rstrip(_TRAILING)):
+            if clause.strip() and len(_bits(clause, self.language) & said) >= least:
+                return clause.strip()
+        return None
+
     def slot(self) -> str:
         """The time a model next step proposes: one on a day the customer named, else one
         picked by the session's turn (so calls do not all say the same)."""
@@ -802,8 +833,7 @@ class Renderer:
             industry=industry_label(self.persona),
             customers=self.terms.customers.pick(self.language),
             pain=self.fitting(self.terms.pains),
-            news=_NEWS.split(self.persona.background.strip().rstrip(_TRAILING))[-1]
-            or ("对方最近的项目" if self.language == "zh" else "their latest project"),
+            news=self.news(),
         )
         return Tip(kind, template.format_map(values), frozenset(move.says), cites)
 
@@ -937,6 +967,19 @@ def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest:
     return r.tip("next_step_set", time=step.time_text or "", quoted=pain)
 
 
+def setup_words(conv: Conversation, persona: Persona) -> str:
+    """The customer's own words for the setup they described (two at most, latest first):
+    "加工中心、排产", "accounts and ERP"; empty when they used none."""
+    found: list[str] = []
+    for said in reversed(conv.said):
+        if said.kind == "situation":
+            word = subject_of(said, persona)
+            if word and word not in found:
+                found.append(word)
+    glue = "、" if persona.language == "zh" else " and "
+    return glue.join(found[:2])
+
+
 def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
     if spin == "situation":
         if conv.open_problem() is not None:
@@ -957,16 +1000,33 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
             return r.tip(
                 "enough_background", question="problem_on_fact", quoted=situation, count=facts
             )
-        if situation is not None:
+        if situation is not None and conv.live(situation):
             return r.tip("to_problem", question="problem_on_fact", quoted=situation)
+        if situation is not None:
+            # An older fact is no live thread to quote; the model question may still name it.
+            return r.tip("to_problem", question="problem_on_fact", about=situation)
         return r.tip("to_problem", question="problem")
     if spin == "problem":
         problem = conv.open_problem()
         if problem is not None:
             return r.tip("explore_open_problem", question="implication", quoted=problem)
-        return r.tip(
-            "after_problem_question", question="implication", quoted=conv.latest("situation")
-        )
+        situation = conv.latest("situation")
+        live = situation if situation is not None and conv.live(situation) else None
+        last = conv.turns[-1] if conv.turns else None
+        if live is None and last is not None and last.speaker == "customer":
+            if last.act == RECALL_ACT:
+                # "我刚才说过了…": the rep moved on; say that was right, and why.
+                said = (short_quote(last.text, r.language), last.seq)
+                return r.tip("after_problem_question_recall", question="implication", said=said)
+            before = conv.rep[-1].coaching if conv.rep else None
+            # The first move from the setup to problems; not after a denied problem.
+            first_move = not conv.has("problem") and last.act != "deflect"
+            if before is not None and before.spin == "problem":
+                first_move = False
+            words = setup_words(conv, r.persona) if first_move else ""
+            if words:
+                return r.tip("after_problem_question_setup", question="implication", subject=words)
+        return r.tip("after_problem_question", question="implication", quoted=live)
     if spin == "implication":
         implication, problem = conv.open_implication(), conv.open_problem()
         if implication is not None and (problem is None or implication.turn_seq > problem.turn_seq):
@@ -986,6 +1046,20 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
     implication = conv.open_implication()
     problem = conv.main_problem()
     return r.tip("after_payoff_question", question="summary", quoted=implication, about=problem)
+
+
+def _day(text: str) -> set[str]:
+    return {d.lower().replace("星期", "周") for d in _WEEKDAY.findall(text)}
+
+
+def wrong_day(goodbye: str, agreed: str) -> str | None:
+    """The day the rep's goodbye names when the customer agreed to another ("Talk Tuesday"
+    after "Good, Monday at 10am"); None when either names no day or they match."""
+    said, yes = _day(goodbye), _day(agreed)
+    if not said or not yes or said & yes:
+        return None
+    found = _WEEKDAY.search(goodbye)
+    return found.group(0) if found is not None else None
 
 
 def is_process(quote: str, cues: Unanswered, language: Language) -> bool:
@@ -1068,6 +1142,10 @@ def _choose(
             agreed = counter.seq
         if agreed is not None:
             yes = next((t.text for t in conv.turns if t.seq == agreed), "")
+            wrong = wrong_day(rep_text, yes)
+            if wrong is not None:
+                said = (short_quote(yes, r.language), agreed)
+                return r.tip("wrap_up_wrong_day", said=said, time=wrong)
             pain = conv.main_problem()
             subject = (
                 (subject_of(pain, persona) or fragment(pain.quote, r.language)) if pain else None
@@ -1296,6 +1374,10 @@ def _choose(
         chats = conv.rep_count("small_talk") + 1
         if chats > limit:
             return r.tip("enough_small_talk", question=follow, count=chats)
+        hook = r.news_named(rep_text) if scenario == "discovery" and not conv.turns else None
+        if hook is not None and reading.question is not None:
+            # "恭喜去年IATF复审顺利通过,挺辛苦的吧?": their news, a hook to listen on.
+            return r.tip("rapport_listen_news", question=follow, news=hook)
         if scenario == "discovery" and not conv.turns and reading.question == "open":
             # "How's the quarter?" asked: the answer comes first.
             return r.tip("rapport_listen", question=follow)

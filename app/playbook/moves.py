@@ -95,6 +95,10 @@ MoveKind = Literal[
     "acknowledge_process",
     "one_question_after_brush_off",
     "asked_already",
+    "rapport_listen_news",
+    "wrap_up_wrong_day",
+    "after_problem_question_recall",
+    "after_problem_question_setup",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -258,6 +262,9 @@ class MoveRules(_Strict):
     # A closed problem question that only asks whether the problem happens (asked again when
     # the customer named it in their last turn).
     asks_again_cues: Phrases
+    # Words that date a clause of the persona's background as news ("去年", "last spring"):
+    # the line of rapport a meeting opens with.
+    news_cues: Phrases
     # Times a model next step proposes ({slot}), picked by the session's turn.
     slots: Phrases
     # The opener's other fixes, said after the first one's tip ({pain}), and the feature list.

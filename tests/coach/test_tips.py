@@ -1121,3 +1121,90 @@ def test_one_question_without_a_kept_one_does_not_say_keep_one_of_yours() -> Non
     for language in ("zh", "en"):
         text = PLAYBOOK.moves.tips["one_question"][language]  # type: ignore[index]
         assert "只留最重要" not in text and "Keep the one" not in text
+
+
+def test_a_goodbye_naming_another_day_than_the_one_agreed_is_corrected() -> None:
+    history = [
+        *chen_after_problem(),
+        rep(5, "Could we do next Tuesday at 1pm?", language="en",
+            signals=Signals(next_step=NextStepSignal(proposed=True, has_concrete_time=True,
+                                                     time_text="next Tuesday at 1pm"))),
+        customer(6, "That's packed for me. Could we do Monday at 10am?", act="counter_next_step"),
+        rep(7, "Great, I'll send the invite this afternoon.", language="en"),
+        customer(8, "Good, Monday at 10am. Talk then.", act="accept_next_step"),
+    ]  # fmt: skip
+    bye = reading_of("en", signals=Signals(goodbye=True, small_talk=True))
+    mark = PLAYBOOK.personas["mark-packaging"]
+    tip = tips.next_best_move(bye, history, mark, "discovery", PLAYBOOK,
+                              rep_text="Appreciate your time, Mark. Talk Tuesday - take care.")  # fmt: skip
+    assert tip.kind == "wrap_up_wrong_day" and tip.cites == (8,)
+    assert '"Good, Monday at 10am' in tip.text and "Tuesday" in tip.text
+    # The agreed day said back: the usual wrap-up.
+    right = tips.next_best_move(bye, history, mark, "discovery", PLAYBOOK,
+                                rep_text="Thanks Mark, talk Monday at 10.")  # fmt: skip
+    assert right.kind != "wrap_up_wrong_day"
+
+
+def test_a_meeting_opened_on_the_customers_news_is_credited_and_rapport_given_time() -> None:
+    hook = "王总您好,感谢您今天抽空。先恭喜一下,去年IATF 16949复审顺利通过,那段时间肯定挺辛苦的吧?"
+    first = reading_of(question="closed", signals=Signals(small_talk=True))
+    wang = PLAYBOOK.personas["wang-manufacturing"]
+    tip = tips.next_best_move(first, [], wang, "discovery", PLAYBOOK, rep_text=hook)
+    assert tip.kind == "rapport_listen_news" and "去年刚通过IATF 16949复审" in tip.text
+    assert "不急着谈业务" in tip.text
+    # A first line that names nothing of theirs: no credit for a hook, and no rush either.
+    plain = tips.next_best_move(first, [], wang, "discovery", PLAYBOOK,
+                                rep_text="王总您好,今天主要想了解一下情况,您看可以吗?")  # fmt: skip
+    assert plain.kind == "meeting_start" and "别急着切入" in plain.text
+
+
+def test_the_news_for_a_meeting_opener_is_the_dated_clause_of_the_background() -> None:
+    def news(persona: str) -> str:
+        conv = tips.Conversation.of([], PLAYBOOK.personas[persona].language)
+        return tips.Renderer(PLAYBOOK.personas[persona], PLAYBOOK.moves, conv).news()
+
+    # "...eighteen months ago and still runs two core banking systems": the merger is news.
+    assert news("priya-finance").startswith("Harbor Point merged with a smaller credit union")
+    assert news("mark-packaging") == "just won a large e-commerce contract"
+    assert news("zhao-hospital") == "正在准备电子病历系统应用水平五级评审"
+
+
+def test_a_problem_question_tip_quotes_a_setup_only_when_it_is_the_live_thread() -> None:
+    s1, s2 = fact("wang-manufacturing", "s1"), fact("wang-manufacturing", "s2")
+    history = [
+        rep(1, "维护保养主要是怎么安排的?", spin="situation", question="open"),
+        customer(2, s1.text, s1),
+        rep(3, "排产是怎么做的?", spin="situation", question="open"),
+        customer(4, s2.text, s2),
+    ]
+    asked = reading_of(spin="problem", question="open")
+    live = move(asked, history, "wang-manufacturing")
+    assert live.kind == "after_problem_question" and live.cites == (4,)
+    # The last answer told nothing new: the older setup is not quoted as if it were the thread.
+    history += [rep(5, "明白。", signals=Signals(acknowledgement=True)),
+                customer(6, "嗯。", act="short_answer")]  # fmt: skip
+    older = move(asked, history, "wang-manufacturing")
+    assert older.kind.startswith("after_problem_question") and older.cites == ()
+    assert "生产计划是计划科" not in older.text
+
+
+def test_a_problem_question_after_an_impatient_repeat_complaint_names_it() -> None:
+    s1 = fact("wang-manufacturing", "s1")
+    history = [
+        rep(1, "维护保养主要是怎么安排的?", spin="situation", question="open"),
+        customer(2, s1.text, s1),
+        rep(3, "大概有多少台?", spin="situation", question="closed"),
+        customer(4, "我刚才说过了," + s1.text, act="recall"),
+    ]
+    asked = reading_of(spin="problem", question="open")
+    tip = move(asked, history, "wang-manufacturing")
+    assert tip.kind == "after_problem_question_recall" and tip.cites == (4,)
+    assert "“我刚才说过了" in tip.text and "不耐烦" in tip.text
+    # Without the complaint: the move from the setup to problems, in the customer's words.
+    history[3] = customer(4, "这个嘛,说来话长。", act="short_answer")
+    setup = move(asked, history, "wang-manufacturing")
+    assert setup.kind == "after_problem_question_setup" and "加工中心" in setup.text
+    # After a problem question they denied, no "good timing".
+    history[2] = rep(3, "设备有问题吗?", spin="problem", question="closed")
+    history[3] = customer(4, "没觉得有什么问题。", act="deflect")
+    assert move(asked, history, "wang-manufacturing").kind == "after_problem_question"
