@@ -138,10 +138,26 @@ The rule set, applied to every rep turn in this order:
        with a function character: 那对账, 那会员) and another fact 0.9% (true keyword overlaps);
        before the determiner rule, 32.4% and 3.5%. Never a fact of another thread on a
        question that names a topic of its own.
+     - *At the asked level*: when no fact of the asked kind that may be said matches, a buyer
+       still answers what was asked. An open situation question, or one asking for a value,
+       whose best match is an unsaid problem gets that problem once the warm-up allows ("how
+       many business days does the close take?"), and one whose best match is an unsaid
+       implication or need-payoff the next situation fact ("how do you bring the numbers
+       together at month-end?"); before any problem is out, an open problem question reaching
+       only the setup the customer described gets the next problem ("在现在的调度方式下,哪些地方
+       不太顺?"). A yes/no question ("do you ever have breakdowns?") keeps its hedge. An
+       implication question naming a said problem gets that problem's next implication
+       whatever consequence it names ("when a break isn't caught, what does that do to your
+       regulatory reporting?"), and one reaching only the setup or a public topic gets the open
+       problem's next implication, unless it names an unsaid pain as well (that pain first).
+       An open problem or need-payoff question on a public topic ("who else would weigh in?")
+       gets the public fact when it reaches no hidden fact or gets an honest deflection.
      A closed SPIN question reveals only the kinds in `closed_reveals` (the customer
      confirms and adds that one fact, tersely); a closed implication or need-payoff question
      gets a terse non-answer (`short_answer`, reason `closed_question`), unless it asks for
-     one value (`signals.asks_value`): then the customer gives the figure, tersely.
+     one value (`signals.asks_value`): then the customer gives the figure, tersely, or it is
+     an implication question naming an earned implication itself ("does running two systems
+     create any audit exposure?" with the breaks out): the customer confirms it, tersely.
      A SPIN question also read as small talk that matches nothing in the persona (the honest
      `deflect` above) is answered as small talk instead.
    - a summary, or an acknowledgement that asks nothing, right after the customer revealed
@@ -803,6 +819,7 @@ def _answer_spin(
     rules: CustomerRules,
     warm: bool,
     pr: PersonalityRules,
+    stacked: bool = False,
 ) -> _Move:
     m = rules.matching
     pool, why_not = _pool(kind, state, persona)
@@ -821,7 +838,37 @@ def _answer_spin(
             and hit[1].id in state.revealed
             and names_fact(hit[1], topic, persona)
         )
-        if chosen is None or score < m.min_score or said_better:
+        pointed = (
+            _pointed_thread(topic, hit, state, persona)
+            if kind == "implication" and (chosen is None or score < m.min_score)
+            else None
+        )
+        setup = (
+            _setup_answer(
+                kind,
+                topic,
+                hit[1],
+                pool,
+                state,
+                persona,
+                needs_warmup(state, rules, pr) and not warm,
+                closed,
+                asks_value,
+                stacked,
+            )
+            if hit is not None
+            and hit[0] >= m.min_score
+            and kind in ("situation", "problem")
+            and (chosen is None or score < m.min_score)
+            else None
+        )
+        if pointed is not None:
+            # "When a break isn't caught, what does that do to your board reporting?" with the
+            # breaks out: the thread the question points at, whatever consequence it names.
+            chosen = pointed
+        elif setup is not None:
+            chosen = setup
+        elif chosen is None or score < m.min_score or said_better:
             if hit is None or hit[0] < m.min_score:
                 cause = _open_thread_next(state, persona) if kind == "implication" else None
                 if topic.points_at_cause and cause is not None:
@@ -891,7 +938,14 @@ def _answer_spin(
         return _Move(act="deflect", reason="needs_warmup")
     if chosen is None:
         return _Move(act="deflect", reason=why_not)
-    if closed and kind not in rules.closed_reveals and not asks_value:
+    if (
+        closed
+        and kind not in rules.closed_reveals
+        and not asks_value
+        and not (kind == "implication" and names_fact(chosen, topic, persona))
+    ):
+        # "Does running two systems create any audit exposure?" with the reconciliation
+        # breaks out names an earned consequence: the buyer confirms it, tersely.
         return _Move(act="short_answer", reason="closed_question", terse=True)
     return _reveal(persona, chosen.id, terse=closed)
 
@@ -945,6 +999,83 @@ def _asks_about_setup(
         and not problem_known(state, persona)
         and any(persona.fact_kind(f) == "situation" for f in state.revealed)
     )
+
+
+def _pointed_thread(
+    topic: Topic, hit: tuple[int, Fact] | None, state: CustomerState, persona: Persona
+) -> Fact | None:
+    """The next implication of the said pain an implication question is about, when no earned
+    implication matches it: a said problem the question names ("when a break isn't caught...",
+    whatever consequence follows), else the open thread when the question names only the setup
+    or a public topic ("what does that mean for the kids and teachers?": what the pain does
+    there). A question naming an unsaid pain's thread is left to the rules after."""
+    said = [p for p in persona.problems if p.id in state.revealed]
+    if not said:
+        return None
+    named = [p for p in said if names_fact(p, topic, persona)]
+    # The best named, then the one the customer spoke of last.
+    named.sort(key=lambda p: (-match_score(p, topic), -state.revealed.index(p.id)))
+    for problem in named:
+        left = [i for i in problem.implications if i.id not in state.revealed]
+        if left:
+            return _best(left, topic)[0]
+    if hit is None or hit[0] < topic.matching.min_score:
+        return None
+    if _thread_of(persona, hit[1].id) not in ("situation", "public"):
+        return None
+    # A pain not said yet that the question names as well as the setup comes first
+    # ("门店断货的时候,对会员复购有什么影响?" with only the waste out: the stock-outs).
+    unsaid = [
+        (match_score(f, topic), p)
+        for p in persona.problems
+        if p.id not in state.revealed
+        for f in (p, *p.implications, *p.need_payoffs)
+    ]
+    best = max(unsaid, key=lambda t: t[0], default=None)
+    if best is not None and best[0] >= max(hit[0], topic.matching.min_score):
+        return best[1]
+    return _open_thread_next(state, persona)
+
+
+def _setup_answer(
+    kind: FactKind,
+    topic: Topic,
+    hit: Fact,
+    pool: list[Fact],
+    state: CustomerState,
+    persona: Persona,
+    cold: bool,
+    closed: bool,
+    asks_value: bool,
+    stacked: bool,
+) -> Fact | None:
+    """A situation or problem question whose best match is a fact of another kind, answered as
+    a buyer would at the asked level. A situation question whose honest answer is an unsaid
+    problem ("how many days does the close take?") gets that problem (once the warm-up allows,
+    `cold` is True before), and one reaching an unsaid consequence or need ("how do you bring
+    the numbers together at month-end?") the next situation fact. Before any problem is out, a
+    problem question that reaches only the setup the customer described ("under the current
+    dispatching, what doesn't run smoothly?") asks where it hurts: the next problem in the
+    persona's order. Open questions and questions asking for a value only: a yes/no question
+    ("do you ever have breakdowns?") keeps its hedge."""
+    thread = _thread_of(persona, hit.id)
+    if thread == "public":
+        return None
+    if (closed and not asks_value) or stacked:
+        # "Do you ever have breakdowns?": a yes/no question fishing for a fact earns a hedge;
+        # a barrage of questions ("how long is your close, how many people, which cores?")
+        # gets no more than its setup.
+        return None
+    if kind == "situation" and hit.id not in state.revealed and thread != "situation":
+        if persona.fact_kind(hit.id) == "problem":
+            return None if cold else hit
+        best, score = _best(pool, topic)
+        # A stray shared word is no match: the persona's next situation fact.
+        return best if score >= topic.matching.min_score else next(iter(pool), None)
+    said_setup = hit.id in state.revealed and thread == "situation"
+    if kind == "problem" and said_setup and not problem_known(state, persona):
+        return _best(pool, topic)[0]
+    return None
 
 
 def _honest(kind: FactKind) -> Reason:
@@ -1208,9 +1339,27 @@ def decide(
         if kind == "situation":
             new.situation_questions += 1
         warm = state.rapport > 0 or state.situation_questions > 0 or signals.acknowledgement
+        stacked = "multiple_questions" in flags
         move = _answer_spin(
-            kind, topic, closed, signals.asks_value, state, persona, rules, warm, pr
+            kind, topic, closed, signals.asks_value, state, persona, rules, warm, pr, stacked
         )
+        if (
+            kind in ("problem", "need_payoff")
+            and not move.facts
+            and not closed
+            and move.act in ("deflect", "short_answer")
+            and (public := _answer_public(topic, state, persona, rules)) is not None
+            and public.act == "reveal"
+            and (
+                move.reason in ("nothing_left", "not_an_issue", "no_effect", "need_to_check")
+                or max(match_score(f, topic) for f in persona.all_facts())
+                < rules.matching.min_score
+            )
+        ):
+            # "Who else would weigh in, and is there a budget cycle?" read as a need-payoff
+            # question: what any buyer tells. Not an implication question: "what does that do
+            # to your budget?" asks for a consequence, not the budget cycle.
+            move = public
         if move.reason in ("no_problem_known", "no_implication_known") and not move.opened:
             costs.append(pr.costs.unearned_question)
         elif signals.small_talk and move.reason in ("need_to_check", "not_an_issue", "no_effect"):
