@@ -5,10 +5,11 @@ reading; unearned facts stay hidden."""
 
 from __future__ import annotations
 
+from app.coach.schemas import Coaching
 from tests.roleplay.test_state import Talk, coaching
 
 
-def en(spin: str | None, **kw: object) -> object:
+def en(spin: str | None, **kw: object) -> Coaching:
     return coaching(spin, language="en", **kw)  # type: ignore[arg-type]
 
 
