@@ -1062,6 +1062,53 @@ def wrong_day(goodbye: str, agreed: str) -> str | None:
     return found.group(0) if found is not None else None
 
 
+def invented_items(
+    rep_text: str, conv: Conversation, persona: Persona, rules: MoveRules
+) -> list[str]:
+    """The items of a ranked list the rep proposed ("必须满足的是…;期望满足的是…") that share
+    nothing with the customer's problems, costs and values (their keywords) or their words
+    (three character pairs, two words)."""
+    lang = persona.language
+    markers = sorted(getattr(rules.priority_items, lang), key=len, reverse=True)
+    pattern = "|".join(re.escape(m) for m in markers)
+    found = re.finditer(
+        rf"(?:{pattern})(?:的是|是|\s*[:：—-])\s*(?P<item>[^;；。?？!！]+)", rep_text, re.I
+    )
+    items = [m.group("item").strip(" ,，、") for m in found]
+    heard = " ".join(t.text for t in conv.turns if t.speaker == "customer")
+    theirs = {s.fact_id for s in conv.said if s.kind != "situation"}
+    keywords = [
+        k.lower() for f in persona.all_facts() if f.id in theirs for k in f.keywords if len(k) >= 2
+    ]
+    least = 3 if lang == "zh" else 2
+    own = _bits(heard, lang)
+    return [
+        item
+        for item in items
+        if item and not _has_cue(item.lower(), keywords) and len(_bits(item, lang) & own) < least
+    ]
+
+
+def is_denial(quote: str, cues: Unanswered, language: Language) -> bool:
+    """Whether an objection denies a problem ("Not a problem we have")."""
+    return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.denial, language)])
+
+
+def _back_to_pain(denied: tuple[str, int], pain: Said, r: Renderer, follow: QuestionKind) -> Tip:
+    """A denied problem, and the pain they named earlier to go back to."""
+    # The tip says their words; the model question asks about them plainly.
+    ask: QuestionKind = "implication" if follow in ("situation", "problem_on_fact") else follow
+    thread = fragment(pain.quote, r.language, limit=PROBE_LIMITS[r.language]) or pain.quote
+    tip = r.tip(
+        "back_to_named_pain",
+        question=ask,
+        said=denied,
+        thread=thread,
+        thread_seq=pain.turn_seq,
+    )
+    return Tip(tip.kind, tip.text, tip.says, (denied[1], pain.turn_seq))
+
+
 def is_process(quote: str, cues: Unanswered, language: Language) -> bool:
     """Whether an objection names the buyer's process (a tender, a board vote)."""
     return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.process, language)])
@@ -1193,6 +1240,9 @@ def _choose(
         if is_process(quote, cues, persona.language):
             # A tender or a board vote is how they buy, not a pain to dig into.
             return r.tip("acknowledge_process", question=follow, about=thread, said=(quote, at))
+        pain = conv.open_problem() or conv.main_problem()
+        if pain is not None and is_denial(quote, cues, persona.language):
+            return _back_to_pain((quote, at), pain, r, follow)
         if not s.acknowledgement:
             probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
             spoken = (
@@ -1208,9 +1258,15 @@ def _choose(
         if unanswered or still or brushed
         else conv.earlier_objection(r.rules.unanswered, persona.language)
     )
+    pain = conv.open_problem() or conv.main_problem()
+    if passed is not None and pain is not None and is_denial(passed[0], cues, persona.language):
+        if spin in ("implication", "need_payoff"):
+            passed = None  # back on the pain they did name: the denial is dealt with
     if passed is not None and not answered and not s.acknowledgement and not s.goodbye:
         if is_process(passed[0], cues, persona.language):
             return r.tip("acknowledge_process", question=follow, about=thread, said=passed)
+        if pain is not None and is_denial(passed[0], cues, persona.language):
+            return _back_to_pain(passed, pain, r, follow)
         probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
         clause = fragment(passed[0], persona.language, limit=PROBE_LIMITS[persona.language])
         model = probe.format(quote=clause or passed[0])
@@ -1288,6 +1344,16 @@ def _choose(
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
+        invented = invented_items(rep_text, conv, persona, r.rules)
+        if len(invented) >= 2:
+            # "MES打通, App推送": a list of the rep's, not ranked from what they said.
+            glue = "、" if persona.language == "zh" else " and "
+            shown = glue.join(
+                f"‘{i}’" if persona.language == "zh" else f"'{i}'" for i in invented[:2]
+            )
+            return r.tip(
+                "priority_from_their_words", quoted=conv.latest("need_payoff"), items=shown
+            )
         return r.tip("priority_asked", quoted=conv.latest("need_payoff"))
     if brushed is not None and follow in (
         "situation",

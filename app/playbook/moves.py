@@ -99,6 +99,8 @@ MoveKind = Literal[
     "wrap_up_wrong_day",
     "after_problem_question_recall",
     "after_problem_question_setup",
+    "priority_from_their_words",
+    "back_to_named_pain",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -124,6 +126,9 @@ TIP_PLACEHOLDERS = frozenset(
     {
         "name",
         "figures",
+        "items",
+        "thread",
+        "thread_seq",
         "quote",
         "seq",
         "question",
@@ -243,6 +248,9 @@ class Unanswered(_Strict):
     # An objection that is the buyer's process (a tender, a board vote), not a pain: it is
     # acknowledged and set aside, not probed.
     process: Phrases
+    # An objection that denies a problem ("not a problem we have"): when the customer named
+    # another pain earlier, the tip goes back to that, not "what's behind that?".
+    denial: Phrases
 
 
 OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]
@@ -262,6 +270,9 @@ class MoveRules(_Strict):
     # A closed problem question that only asks whether the problem happens (asked again when
     # the customer named it in their last turn).
     asks_again_cues: Phrases
+    # Words that introduce an item of a ranked list the rep proposes ("必须满足的是…",
+    # "must-have: …"): its items are checked against the customer's words.
+    priority_items: Phrases
     # Words that date a clause of the persona's background as news ("去年", "last spring"):
     # the line of rapport a meeting opens with.
     news_cues: Phrases

@@ -1208,3 +1208,41 @@ def test_a_problem_question_after_an_impatient_repeat_complaint_names_it() -> No
     history[2] = rep(3, "设备有问题吗?", spin="problem", question="closed")
     history[3] = customer(4, "没觉得有什么问题。", act="deflect")
     assert move(asked, history, "wang-manufacturing").kind == "after_problem_question"
+
+
+def test_a_ranked_list_of_the_reps_own_items_is_sent_back_to_the_customers_words() -> None:
+    history = wang_costs()
+    rank = reading_of(question="closed")
+    wang = PLAYBOOK.personas["wang-manufacturing"]
+    invented = ("那我按优先级分一下:必须满足的是关键设备的故障预警;期望满足的是和MES打通,"
+                "顺便给审核留记录;可有可无的是手机App推送这些。您看需要调整吗?")  # fmt: skip
+    tip = tips.next_best_move(rank, history, wang, "discovery", PLAYBOOK, rep_text=invented)
+    assert tip.kind == "priority_from_their_words" and tip.cites == (6,)
+    assert "手机App推送" in tip.text and "故障预警" not in tip.text
+    # A list built from what he said (the warning a week ahead, the airfreight cost) stands.
+    theirs = ("那我按优先级分一下:必须满足的是提前预警;期望满足的是少花空运的钱;"
+              "可有可无的是周末检修排程。您看需要调整吗?")  # fmt: skip
+    kept = tips.next_best_move(rank, history, wang, "discovery", PLAYBOOK, rep_text=theirs)
+    assert kept.kind == "priority_asked"
+
+
+def test_a_denied_problem_sends_the_rep_back_to_the_pain_they_did_name() -> None:
+    p1 = fact("morgan-saas", "p1")
+    history = [
+        rep(1, "Is churn a problem?", language="en", spin="problem", question="closed"),
+        customer(2, "Yes. " + p1.text, p1),
+        rep(3, "Are you happy with your current tools?", language="en", spin="problem",
+            question="closed"),
+        customer(4, "Not a problem we have, to be honest.", act="object"),
+    ]  # fmt: skip
+    aside = reading_of("en", spin="situation", question="closed", flags=["closed_question"])
+    tip = move(aside, history, "morgan-saas")
+    assert tip.kind == "back_to_named_pain" and tip.cites == (4, 2)
+    assert "don't dig there" in tip.text and '"We usually find out' in tip.text
+    assert "what's behind that" not in tip.text.lower()
+    # The rep already went back to that pain with a cost question: the denial needs nothing.
+    history += [rep(5, "Do your retailers churn around the holidays?", language="en",
+                    spin="situation", question="closed"),
+                customer(6, "That's outside the scope of this call.", act="redirect")]  # fmt: skip
+    back = reading_of("en", spin="need_payoff", question="open")
+    assert move(back, history, "morgan-saas").kind != "back_to_named_pain"
