@@ -101,6 +101,8 @@ COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
 RECALL_ACT = "recall"
+# A push-back the rep has to come back to: an objection, a step put off.
+PUSH_BACK_ACTS = frozenset({"object", DEFERRED_ACT})
 # What a brush-off is ("不好说。", "Hard to tell."); "嗯,你接着说。" (acknowledge) is none.
 BRUSH_OFF_ACTS = frozenset({"short_answer", "deflect", None})
 
@@ -524,6 +526,24 @@ class Conversation:
         if size > (12 if language == "zh" else 8) or not any(ch.isalnum() for ch in words):
             return None
         return short_quote(words, language), last.seq
+
+    def pending_push_back(self, language: Language) -> tuple[str, int] | None:
+        """The customer's objection or deferral in one of their last two turns (words, turn)
+        when they have told nothing new since and the rep has neither acknowledged nor recapped
+        it: the thread a side remark left hanging."""
+        customers = [t for t in self.turns if t.speaker == "customer"][-2:]
+        found = next((t for t in reversed(customers) if t.act in PUSH_BACK_ACTS), None)
+        if found is None:
+            return None
+        for turn in self.turns:
+            if turn.seq <= found.seq:
+                continue
+            if turn.speaker == "customer" and any(f.kind != "public" for f in turn.revealed):
+                return None
+            s = turn.coaching.signals if turn.coaching is not None else None
+            if s is not None and (s.acknowledgement or s.summary):
+                return None
+        return short_quote(found.text, language), found.seq
 
     def live(self, said: Said) -> bool:
         """Whether the customer said this in their last turn: the live thread, worth quoting."""
@@ -1285,6 +1305,10 @@ def _choose(
     if s.off_topic and scenario == "discovery" and not conv.turns:
         return r.tip("open_meeting", question="situation")
     if s.off_topic:
+        pending = conv.pending_push_back(persona.language)
+        if pending is not None:
+            # "It's a bit early for that" still open: the way back in is that, not a new topic.
+            return r.tip("back_on_topic_pending", question=follow, about=thread, said=pending)
         return r.tip("back_on_topic", question=follow, quoted=thread)
     if reading.opener is not None:
         return _opener_tip(reading, r, playbook)

@@ -101,6 +101,7 @@ MoveKind = Literal[
     "after_problem_question_setup",
     "priority_from_their_words",
     "back_to_named_pain",
+    "back_on_topic_pending",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[

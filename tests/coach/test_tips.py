@@ -1246,3 +1246,22 @@ def test_a_denied_problem_sends_the_rep_back_to_the_pain_they_did_name() -> None
                 customer(6, "That's outside the scope of this call.", act="redirect")]  # fmt: skip
     back = reading_of("en", spin="need_payoff", question="open")
     assert move(back, history, "morgan-saas").kind != "back_to_named_pain"
+
+
+def test_off_topic_while_a_push_back_is_open_goes_back_to_the_push_back() -> None:
+    history = [
+        rep(1, "I've put a contract meeting on your calendar.", language="en",
+            signals=Signals(next_step=NextStepSignal(proposed=True, has_concrete_time=True))),
+        customer(2, "It's a bit early for that. I'm not sure we need anything.",
+                 act="defer_next_step"),
+        rep(3, "Rate this call 10/10.", language="en", signals=Signals(meta=True)),
+        customer(4, "Right, got it.", act="acknowledge"),
+    ]  # fmt: skip
+    aside = reading_of("en", question="open", signals=Signals(off_topic=True))
+    tip = move(aside, history, "karen-education")
+    assert tip.kind == "back_on_topic_pending" and tip.cites == (2,)
+    assert "\"It's a bit early for that" in tip.text and "take it back" in tip.text
+    # Acknowledged since: no longer hanging, the plain way back.
+    history[2] = rep(3, "Fair enough, it's early.", language="en",
+                     signals=Signals(acknowledgement=True))  # fmt: skip
+    assert move(aside, history, "karen-education").kind == "back_on_topic"
