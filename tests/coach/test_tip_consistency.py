@@ -93,7 +93,8 @@ def problems(tip: tips.Tip, reading: Coaching, history: list[TranscriptTurn]) ->
         found.append("not fully rendered")
     if reading.language == "zh" and not HAN.search(tip.text):
         found.append("not in Chinese")
-    if reading.language == "en" and HAN.search(tip.text):
+    # The customer's own words may be quoted as said (a mixed zh-en customer).
+    if reading.language == "en" and HAN.search(QUOTED.sub("", tip.text)):
         found.append("Chinese in an English tip")
     said = {t.seq: t.text for t in history if t.speaker == "customer"}
     for quote, seq in QUOTED.findall(tip.text):
