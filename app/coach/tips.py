@@ -1423,6 +1423,13 @@ def _choose(
         )
     if reading.question == "closed" and spin is not None and not s.asks_value:
         opened = open_version(rep_text, spin, r.rules, persona.language) if rep_text else None
+        last = conv.turns[-1] if conv.turns else None
+        heard = conv.last_words(persona.language, persona.name)
+        if last is not None and last.act == GREET_ACT and heard is not None and not conv.said:
+            # "那你问吧,我听听看": the one chance to ask, spent on a yes/no question.
+            ask, quoted = _reopen_question(spin, conv)
+            model = opened or r.question(ask, quoted)
+            return r.tip("reopen_heard", model=model, said=heard)
         if opened is not None:
             return r.tip("reopen_this", model=opened)
         ask, quoted = _reopen_question(spin, conv)

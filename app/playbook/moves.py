@@ -102,6 +102,7 @@ MoveKind = Literal[
     "priority_from_their_words",
     "back_to_named_pain",
     "back_on_topic_pending",
+    "reopen_heard",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[

@@ -1265,3 +1265,24 @@ def test_off_topic_while_a_push_back_is_open_goes_back_to_the_push_back() -> Non
     history[2] = rep(3, "Fair enough, it's early.", language="en",
                      signals=Signals(acknowledgement=True))  # fmt: skip
     assert move(aside, history, "karen-education").kind == "back_on_topic"
+
+
+def test_a_closed_question_spending_the_floor_the_customer_gave_says_so() -> None:
+    history = [
+        rep(1, "我们是做设备预测性维护的……", signals=Signals(pitch=True)),
+        customer(2, "嗯。那你问吧,我听听看。", act="greet"),
+    ]
+    closed = reading_of(spin="problem", question="closed", flags=["closed_question"])
+    tip = tips.next_best_move(closed, history, PLAYBOOK.personas["wang-manufacturing"],
+                              "cold_call", PLAYBOOK, rep_text="你们有设备维护的问题吗?")  # fmt: skip
+    assert tip.kind == "reopen_heard" and tip.cites == (2,)
+    assert "那你问吧,我听听看”(#2)" in tip.text and "ask_openly" in tip.says
+    # Later in the call (they have told something), the plain reopen.
+    s1 = fact("wang-manufacturing", "s1")
+    history += [
+        rep(3, "现在怎么维护?", spin="situation", question="open"),
+        customer(4, s1.text, s1),
+    ]
+    later = tips.next_best_move(closed, history, PLAYBOOK.personas["wang-manufacturing"],
+                                "cold_call", PLAYBOOK, rep_text="你们有设备维护的问题吗?")  # fmt: skip
+    assert later.kind != "reopen_heard"
