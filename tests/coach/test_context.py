@@ -187,3 +187,14 @@ def test_mock_system_lines_are_meta_and_what_with_its_noun_asks(rules: CoachRule
     assert asked.question == "open" and asked.spin is not None
     assert read("which tools are you on rn", rules).question == "open"
     assert read("What a week it has been for us", rules).question is None
+
+
+def test_the_way_things_are_carried_on_asks_for_consequences(rules: CoachRules) -> None:
+    # Seen in a blind tip review: read as a need-payoff question (如果 ... hypothetical).
+    for text in (
+        "如果还按现在的方式订货,会出现什么情况?",
+        "要是继续这样排班,半年后会怎样?",
+        "If nothing changes, what happens next quarter?",
+    ):
+        assert read(text, rules).spin == "implication", text
+    assert read("如果排线能自动完成,对您意味着什么?", rules).spin == "need_payoff"
