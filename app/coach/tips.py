@@ -422,12 +422,21 @@ class Conversation:
 
     def open_who(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
         """The customer's question of who calls or why (words, turn) when nothing since has
-        answered it: no pitch, value or next step from the rep, no fact from the customer."""
+        answered it: no pitch, value or next step from the rep. When the rep's opener left out
+        who calls or why, a fact the customer gave since does not answer it either (trainers in
+        blind reviews still wanted "who are you?" answered); after a full opener it does."""
         words = tuple(w.lower() for w in getattr(cues.who, language))
+        first = self.turns[0].coaching if self.turns else None
+        opener = first.opener if first is not None else None
+        full_opener = (
+            opener is not None
+            and opener.introduced_self
+            and (opener.stated_purpose or opener.named_pain)
+        )
         found: tuple[str, int] | None = None
         for turn in self.turns:
             if turn.speaker == "customer":
-                if any(f.kind != "public" for f in turn.revealed):
+                if full_opener and any(f.kind != "public" for f in turn.revealed):
                     found = None
                 hit = _cued_sentence_quote(turn.text, words, language)
                 if hit is not None and turn.act not in cues.skip_acts:

@@ -547,11 +547,26 @@ def test_who_is_calling_stays_first_until_answered() -> None:
     pitched = [*history, rep(5, "我们做门店补货系统。", signals=Signals(pitch=True))]
     pitched.append(customer(6, "嗯。", act="short_answer"))
     assert move(meta, pitched, "liu-retail").kind != "answer_who_still"
-    # So it is once the customer has told the rep something of their business.
+    # A fact the customer told since does not answer it (both round-5 blind reviewers still
+    # wanted "who are you?" answered, turns after the customer had answered a question).
     s1 = fact("liu-retail", "s1")
     told = [*history, rep(5, "门店怎么订货?", spin="situation", question="open")]
     told.append(customer(6, s1.text, s1))
-    assert move(meta, told, "liu-retail").kind != "answer_who_still"
+    assert move(meta, told, "liu-retail").kind == "answer_who_still"
+    # After an opener that said who calls and the pain it is about, the busy customer's "what is
+    # this about?" is closed once they tell the rep something of their business.
+    full = OpenerCheck(
+        introduced_self=True,
+        stated_purpose=False,
+        named_pain=True,
+        asked_for_time=False,
+        within_30_seconds=True,
+        estimated_seconds=8.0,
+    )
+    opened = [rep(1, "刘总您好,我是云帆的小李,帮社区店降生鲜损耗。", opener=full), *history[1:]]
+    assert move(meta, opened, "liu-retail").kind == "answer_who_still"
+    opened_told = [*opened, *told[4:]]
+    assert move(meta, opened_told, "liu-retail").kind != "answer_who_still"
 
 
 def test_a_discovery_meeting_opens_on_the_customer_not_the_product() -> None:
