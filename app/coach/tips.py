@@ -630,6 +630,7 @@ FITS: dict[QuestionKind, frozenset[FactKind]] = {
     "implication": frozenset({"problem"}),
     "need_payoff": frozenset({"problem", "implication"}),
     "summary": frozenset({"problem", "implication", "need_payoff"}),
+    "payoff_playback": frozenset({"problem", "implication"}),
 }
 
 
@@ -1074,7 +1075,9 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
         )
     implication = conv.open_implication()
     problem = conv.main_problem()
-    return r.tip("after_payoff_question", question="summary", quoted=implication, about=problem)
+    return r.tip(
+        "after_payoff_question", question="payoff_playback", quoted=implication, about=problem
+    )
 
 
 def _day(text: str) -> set[str]:

@@ -118,6 +118,8 @@ QuestionKind = Literal[
     "priority",
     "summary",
     "summary_on_fact",
+    "payoff_playback",
+    "payoff_playback_on_fact",
     "next_step",
     "next_step_on_fact",
     "value_check",

@@ -724,7 +724,11 @@ def test_a_recap_confirms_the_thread_that_was_developed_not_the_side_pain_named_
         "wang-manufacturing",
     )
     assert tip.kind == "after_payoff_question"
-    assert "设备突然停机" in tip.text.split("比如")[-1]
+    # The model plays back the value the customer is about to state, on the developed thread
+    # (the problem is named by their word for it, not quoted as if it were the value).
+    example = tip.text.split("比如")[-1]
+    assert "停机" in example and "价值" in example
+    assert f"“{wang_downtime_then_traceability()[1].text}" not in example
     assert "质量追溯" not in tip.text
 
 
