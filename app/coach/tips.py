@@ -393,6 +393,7 @@ class Conversation:
             ("answer_who", cues.who),
             ("get_to_point", cues.to_the_point),
             ("answer_doubt", cues.doubt),
+            ("answer_evidence", cues.evidence),
             ("answer_objection", cues.objection),
         ]
         for kind, phrases in groups:

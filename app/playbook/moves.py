@@ -32,6 +32,7 @@ MoveKind = Literal[
     "answer_objection",
     "answer_objection_earlier",
     "answer_doubt",
+    "answer_evidence",
     "get_to_point",
     "priority_asked",
     "rapport_listen",
@@ -244,6 +245,8 @@ class Unanswered(_Strict):
     objection: Phrases
     # Doubt that the call is worth their time ("I get a lot of these calls"): earn it first.
     doubt: Phrases
+    # A demand for proof ("show me numbers from a customer our size", 拿数据说话): offer it.
+    evidence: Phrases
     # The model question on an objection, built on its words ({quote}).
     probe: Phrases
     # The customer invites the talk on their problem ("如果能解决…可以聊聊", "I'd want to

@@ -1305,3 +1305,29 @@ def test_a_closed_question_spending_the_floor_the_customer_gave_says_so() -> Non
     later = tips.next_best_move(closed, history, PLAYBOOK.personas["wang-manufacturing"],
                                 "cold_call", PLAYBOOK, rep_text="你们有设备维护的问题吗?")  # fmt: skip
     assert later.kind != "reopen_heard"
+
+
+def test_a_demand_for_proof_is_met_with_proof_not_probed() -> None:
+    # Round-5 blind review: "Show me numbers from a customer our size" got "what happened there?".
+    history = [
+        rep(1, "Hey Morgan, thanks for the time.", language="en"),
+        customer(2, "Go ahead, specifics please.", act="greet"),
+        rep(
+            3, "We cut churn by 30% for our customers.", language="en", signals=Signals(pitch=True)
+        ),
+        customer(
+            4, "Show me numbers from a customer our size before we go any further.", act="object"
+        ),
+    ]
+    asked = reading_of("en", spin="situation", question="closed")
+    tip = move(asked, history, "morgan-saas")
+    assert tip.kind == "answer_evidence" and tip.cites == (4,)
+    assert "similar customer" in tip.text and "what happened there" not in tip.text
+    zh = [
+        rep(1, "陈总好。", language="zh"),
+        customer(2, "你说。", act="greet"),
+        rep(3, "我们的系统很好用。", signals=Signals(pitch=True)),
+        customer(4, "别光说,拿数据说话。", act="object"),
+    ]
+    tip = move(reading_of(spin="situation", question="open"), zh, "chen-logistics")
+    assert tip.kind == "answer_evidence" and "同类客户" in tip.text
