@@ -1253,7 +1253,12 @@ def _choose(
     answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
     if unanswered is not None and unanswered[0] == "get_to_point":
         first = conv.turns[0].coaching.opener if conv.turns[0].coaching else None
-        if first is None or not (first.introduced_self and first.stated_purpose):
+        if scenario == "discovery":
+            # A meeting the customer agreed to: "get to the point" asks for business, not who
+            # calls; a question on their business answers it.
+            if spin is not None:
+                unanswered = None
+        elif first is None or not (first.introduced_self and first.stated_purpose):
             unanswered = ("answer_who", *unanswered[1:])  # who and why are still to say
         elif spin is not None:
             unanswered = None  # it went straight to a question: done

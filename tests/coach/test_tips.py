@@ -1331,3 +1331,15 @@ def test_a_demand_for_proof_is_met_with_proof_not_probed() -> None:
     ]
     tip = move(reading_of(spin="situation", question="open"), zh, "chen-logistics")
     assert tip.kind == "answer_evidence" and "同类客户" in tip.text
+
+
+def test_get_to_the_point_in_a_meeting_is_answered_by_a_business_question() -> None:
+    # Round-5 blind review: in an agreed meeting, "请讲重点" then a question on the business got
+    # "introduce yourself first".
+    history = [
+        rep(1, "王总好,谢谢您抽时间。", language="zh"),
+        customer(2, "请讲重点。", act="greet"),
+    ]
+    asked = reading_of(spin="situation", question="open")
+    tip = move(asked, history, "wang-manufacturing", scenario="discovery")
+    assert tip.kind not in ("answer_who", "answer_who_still", "get_to_point")
