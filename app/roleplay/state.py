@@ -1056,8 +1056,9 @@ def _setup_answer(
     the numbers together at month-end?") the next situation fact. Before any problem is out, a
     problem question that reaches only the setup the customer described ("under the current
     dispatching, what doesn't run smoothly?") asks where it hurts: the next problem in the
-    persona's order. Open questions and questions asking for a value only: a yes/no question
-    ("do you ever have breakdowns?") keeps its hedge."""
+    persona's order, and one reaching a consequence or need of an unsaid pain gets that pain.
+    Open questions and questions asking for a value only: a yes/no question ("do you ever have
+    breakdowns?") keeps its hedge."""
     thread = _thread_of(persona, hit.id)
     if thread == "public":
         return None
@@ -1075,6 +1076,10 @@ def _setup_answer(
     said_setup = hit.id in state.revealed and thread == "situation"
     if kind == "problem" and said_setup and not problem_known(state, persona):
         return _best(pool, topic)[0]
+    if kind == "problem" and thread != "situation" and hit.id != thread:
+        # "What's the hardest part about spotting an at-risk account?" reaches the need behind
+        # an unsaid pain: the buyer names the pain itself.
+        return next((p for p in pool if p.id == thread), None)
     return None
 
 

@@ -198,3 +198,19 @@ def test_the_way_things_are_carried_on_asks_for_consequences(rules: CoachRules) 
     ):
         assert read(text, rules).spin == "implication", text
     assert read("如果排线能自动完成,对您意味着什么?", rules).spin == "need_payoff"
+
+
+def test_surprises_and_what_happens_after_a_leading_clause(rules: CoachRules) -> None:
+    # Blind calls 6: both read as asking nothing.
+    caught = read(
+        "Right, that makes sense. Can you think of a recent renewal that caught you off guard",
+        rules,
+    )
+    assert caught.spin == "problem"
+    plan = read(
+        "With the growth targets that usually come with a Series C, what happens to the plan if "
+        "a few more like that slip through next year",
+        rules,
+    )
+    assert plan.question == "open" and plan.spin == "implication"
+    assert read("That news caught us off guard too, haha", rules).spin is None

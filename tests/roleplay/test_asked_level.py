@@ -124,3 +124,17 @@ def test_a_closed_question_on_a_public_topic_keeps_its_reading() -> None:
     t.say("Tell me a bit about the company.", en("situation"))
     d = t.say("Are you happy with your current tools?", en("problem", question="closed"))
     assert all(f.kind != "public" for f in d.facts)
+
+
+def test_a_problem_question_reaching_the_need_behind_an_unsaid_pain_gets_the_pain() -> None:
+    # Blind calls 6 (Morgan, an excellent cold call): the question named the need ("spot an
+    # at-risk retailer") and got "a story, but not for today"; the call never recovered.
+    t = Talk("morgan-saas")
+    t.say("How does your team get a read on account health today?", en("situation"))
+    d = t.say(
+        "What's the hardest part about spotting an at-risk retailer before it's too late",
+        en("problem"),
+    )
+    assert [f.id for f in d.facts] == ["p1"]
+    # The need itself stays unsaid until its pain has a consequence.
+    assert "n1" not in t.state.revealed
