@@ -214,3 +214,11 @@ def test_surprises_and_what_happens_after_a_leading_clause(rules: CoachRules) ->
     )
     assert plan.question == "open" and plan.spin == "implication"
     assert read("That news caught us off guard too, haha", rules).spin is None
+
+
+def test_an_auxiliary_first_asks_without_a_mark(rules: CoachRules) -> None:
+    # Round-6 blind tip review: read as asking nothing ("You asked nothing").
+    assert read("Is downtime expensive for you", rules).question == "closed"
+    assert read("does the night shift log it", rules).question == "closed"
+    for said in ("Do let me know what works", "Can do, talk soon", "Was great meeting you"):
+        assert read(said, rules).question is None, said
