@@ -163,6 +163,9 @@ def test_the_methods_own_words_asked_bare_ask_nothing(rules: CoachRules) -> None
         "Pain points?",
         "难点呢?",
         "影响?",
+        "损失?",
+        "意味着什么?",
+        "Costs?",
     ):
         assert read(text, rules).spin is None, text
     # A real question with the same words keeps its type.
