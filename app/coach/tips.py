@@ -65,7 +65,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.coach.analyzer import Utterance, read_utterance
-from app.coach.schemas import Coaching, Scenario, SpinType
+from app.coach.schemas import Coaching, OpenerCheck, Scenario, SpinType
 from app.needs import support as needs_support
 from app.playbook.loader import Playbook
 from app.playbook.moves import (
@@ -298,6 +298,12 @@ class Conversation:
         ordered = sorted(turns, key=lambda t: t.seq)
         return cls(ordered, said_in(ordered, language))
 
+    @property
+    def opener(self) -> OpenerCheck | None:
+        """The checks of the call's first rep turn, when it was read as a cold-call opener."""
+        first = self.turns[0].coaching if self.turns else None
+        return first.opener if first is not None else None
+
     def has(self, kind: FactKind) -> bool:
         return any(s.kind == kind for s in self.said)
 
@@ -369,8 +375,7 @@ class Conversation:
         who is calling or why, and nothing came since."""
         if len(self.turns) != 2 or self.turns[1].act != GREET_ACT:
             return None
-        first = self.turns[0].coaching
-        opener = first.opener if first is not None else None
+        opener = self.opener
         if opener is None or (opener.introduced_self and opener.stated_purpose):
             return None
         words = self.turns[1].text.strip().rstrip("。.!！").replace('"', "'")
@@ -427,8 +432,7 @@ class Conversation:
         who calls or why, a fact the customer gave since does not answer it either (trainers in
         blind reviews still wanted "who are you?" answered); after a full opener it does."""
         words = tuple(w.lower() for w in getattr(cues.who, language))
-        first = self.turns[0].coaching if self.turns else None
-        opener = first.opener if first is not None else None
+        opener = self.opener
         full_opener = (
             opener is not None
             and opener.introduced_self
@@ -1252,7 +1256,7 @@ def _choose(
     unanswered = None if unclear else conv.unanswered(cues, persona.language)
     answered = s.pitch or s.value_point or s.summary or s.next_step.proposed
     if unanswered is not None and unanswered[0] == "get_to_point":
-        first = conv.turns[0].coaching.opener if conv.turns[0].coaching else None
+        first = conv.opener
         if scenario == "discovery":
             # A meeting the customer agreed to: "get to the point" asks for business, not who
             # calls; a question on their business answers it.
