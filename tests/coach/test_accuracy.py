@@ -103,11 +103,7 @@ def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
 
 def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
     """Never tuned on: figures are printed (never the misses); a holdout asserts no floor it was
-    not read against, only that the learned layer does not read SPIN types worse than the rules.
-    `conv_blind5_*` was read once (2026-12-01, main at a1f7f75, after the last coach change of
-    round 5: SPIN 0.911 zh / 0.919 en against 0.797 / 0.742 by the rules, openness 0.865 /
-    0.929, summary P/R 1.00/0.87 and 0.96/1.00, next step 0.98/0.91 and 0.94/0.77): its floors
-    sit just under that."""
+    not read against, only that the learned layer does not read SPIN types worse than the rules."""
     figures = _conversation_figures(rules, tuned_on=False)
     if not figures:
         pytest.skip("no never-tuned-on conversation batch in data/labelled/conversations/")
@@ -117,25 +113,19 @@ def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
         assert not learned.misses and not plain.misses
         assert learned.turns >= 100
         assert learned.spin >= plain.spin
-        if "blind5" in learned.batch:
-            assert learned.spin >= plain.spin + 0.1, learned.batch
-            assert learned.question >= 0.85, learned.batch
-            for behaviour, p, r in (("summary", 0.85, 0.85), ("next_step", 0.9, 0.75)):
-                assert (learned.precision(behaviour) or 0) >= p, (learned.batch, behaviour)
-                assert (learned.recall(behaviour) or 0) >= r, (learned.batch, behaviour)
 
 
 def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
-    """`conv_blind2_*`, `conv_blind3_*` and `conv_blind4_*` were holdouts, each read for its
-    figures before being made training data (2026-12-01). Trained on now, they are no longer blind: these are
+    """`conv_blind2_*` to `conv_blind5_*` were holdouts, each read for its figures before being
+    made training data (2026-12-01). Trained on now, they are no longer blind: these are
     regression floors on tuned-on data (what generalises is measured by `salescoach coach train
     --cv 4`), at least what the holdout readings were: SPIN type and openness as on blind2 and
     the learned layer well past the rules, summary and next step at 0.85."""
     figures = _conversation_figures(rules, tuned_on=True)
     former = {
-        name: per for name, per in figures.items() if any(f"blind{n}_" in name for n in (2, 3, 4))
+        name: per for name, per in figures.items() if any(f"blind{n}_" in name for n in (2, 3, 4, 5))
     }
-    assert len(former) == 6
+    assert len(former) == 8
     for per in former.values():
         learned, plain = per["rules + learned"], per["rules"]
         assert learned.spin >= 0.92 and learned.question >= 0.95, learned.batch
