@@ -41,7 +41,7 @@ from app.needs.schemas import Criterion, Scorecard
 from app.needs.support import shared_tokens, support
 from app.playbook.needs import NeedsRules
 from app.playbook.persona import Language, Persona
-from app.playbook.scoring import CommentLevel, ScoringRubric
+from app.playbook.scoring import PLURAL, CommentLevel, ScoringRubric
 from app.playbook.scoring import Criterion as RubricCriterion
 from app.roleplay.transcript import TranscriptTurn
 
@@ -491,6 +491,16 @@ class _Blank(dict[str, object]):
         return ""
 
 
+def _fill(template: str, values: dict[str, object]) -> str:
+    """The comment with its placeholders filled; `{name_s}` is "s" unless the count is 1."""
+    plurals = {
+        name + PLURAL: "" if value == 1 else "s"
+        for name, value in values.items()
+        if isinstance(value, int) and not isinstance(value, bool)
+    }
+    return template.format_map(_Blank(values | plurals)).strip()
+
+
 def _applies(c: RubricCriterion, s: Session) -> bool:
     if s.scenario not in c.scenarios:
         return False
@@ -520,7 +530,7 @@ def _deduction(s: Session, language: Language) -> Criterion | None:
         points=-round(points, 1) if points else 0.0,
         max_points=0.0,
         evidence_turns=charged[:EVIDENCE_LIMIT],
-        comment=template.in_(language).format_map(_Blank(values)).strip(),
+        comment=_fill(template.in_(language), values),
     )
 
 
@@ -569,7 +579,7 @@ def score_session(
                 points=round(points, 1),
                 max_points=round(c.max_points * scale, 1),
                 evidence_turns=outcome.evidence,
-                comment=template.in_(language).format_map(_Blank(outcome.values | shared)).strip(),
+                comment=_fill(template.in_(language), outcome.values | shared),
             )
         )
     deduction = _deduction(s, language)

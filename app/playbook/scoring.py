@@ -71,6 +71,12 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
 }
 # Every comment may also say how much of the call got answered (engagement).
 ENGAGEMENT_PLACEHOLDERS = frozenset({"answered", "engaged_at"})
+# `{name_s}` after a count is "s" unless the count is 1: "{count} question{count_s}".
+PLURAL = "_s"
+
+
+def _with_plurals(names: set[str] | frozenset[str]) -> frozenset[str]:
+    return frozenset(names) | {name + PLURAL for name in names}
 
 
 class _Strict(BaseModel):
@@ -115,7 +121,7 @@ class Criterion(_Strict):
             raise ValueError(f"criterion {self.id!r} needs params: {', '.join(missing)}")
         if self.engagement and self.comments.thin is None:
             raise ValueError(f"criterion {self.id!r} is scaled by engagement: add comments.thin")
-        allowed = PLACEHOLDERS[self.id] | ENGAGEMENT_PLACEHOLDERS
+        allowed = _with_plurals(PLACEHOLDERS[self.id] | ENGAGEMENT_PLACEHOLDERS)
         labels = [self.comments.pick(level) for level in ("good", "partial", "poor")]
         if self.comments.thin is not None:
             labels.append(self.comments.thin)
@@ -168,7 +174,7 @@ class Deduction(_Strict):
 
     @model_validator(mode="after")
     def _placeholders(self) -> Deduction:
-        allowed = {"count", "charged", "points", "free"}
+        allowed = _with_plurals({"count", "charged", "points", "free"})
         for level in ("good", "partial", "poor"):
             label = self.comments.pick(level)
             for text in (label.zh, label.en):

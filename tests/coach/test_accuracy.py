@@ -123,7 +123,9 @@ def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
     the learned layer well past the rules, summary and next step at 0.85."""
     figures = _conversation_figures(rules, tuned_on=True)
     former = {
-        name: per for name, per in figures.items() if any(f"blind{n}_" in name for n in (2, 3, 4, 5))
+        name: per
+        for name, per in figures.items()
+        if any(f"blind{n}_" in name for n in (2, 3, 4, 5))
     }
     assert len(former) == 8
     for per in former.values():

@@ -190,3 +190,27 @@ def test_persona_without_hidden_needs_drops_discovery_coverage(rubric):
     card = card_of(d, "discovery", rubric)
     assert "discovery_coverage" not in {c.id for c in card.criteria}
     assert card.needs_total == 0
+
+
+@pytest.mark.parametrize("make", [chen_discovery_good, chen_pitch_first, maya_discovery_good])
+def test_english_comments_agree_in_number(make, rubric):
+    """Counts take the plural that fits them ("1 implication question", "2 pitches"), not "(s)"."""
+    import re
+
+    from app.needs.scorecard import _fill
+
+    assert _fill("{n} pitch{n_s}, {m} question{m_s}", {"n": 1, "m": 2}) == "1 pitch, 2 questions"
+    d = make()
+    card = score_session(d.persona, "discovery", d.turns, rubric, "en")
+    comments = " ".join(c.comment for c in card.criteria)
+    assert "(s)" not in comments and "(es)" not in comments
+    assert not re.search(r"\b1 [\w-]+ (?:questions|consequences|pitches|turns|pains)\b", comments)
+
+
+def test_a_plural_of_an_unknown_placeholder_is_refused(rubric):
+    from app.playbook.scoring import Criterion
+
+    raw = rubric.criteria[0].model_dump()
+    raw["comments"]["good"]["en"] = "{bogus_s}"
+    with pytest.raises(ValueError, match="bogus_s"):
+        Criterion.model_validate(raw)
