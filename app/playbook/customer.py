@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app.playbook.errors import PlaybookError
 from app.playbook.files import read_yaml
-from app.playbook.persona import FactKind, Language, Personality, PublicTopic
+from app.playbook.persona import FactKind, Language, Personality, Priority, PublicTopic
 
 FILE = "customer.yaml"
-PLACEHOLDERS = frozenset({"name", "title", "company", "time"})
+PLACEHOLDERS = frozenset({"name", "title", "company", "time", "ranking"})
 # Every kind of line needs this many variants per language, so a session rarely repeats one.
 MIN_LINES = 5
 
@@ -67,6 +67,7 @@ LineKind = Literal[
     "elaborate",
     "confirm_summary",
     "already_agreed",
+    "rank",
 ]
 LINE_KINDS: tuple[LineKind, ...] = get_args(LineKind)
 
@@ -176,6 +177,9 @@ class LineSet(BaseModel):
     elaborate: list[str] = Field(default_factory=list)
     confirm_summary: list[str] = Field(default_factory=list)
     already_agreed: list[str] = Field(default_factory=list)
+    # Asked to sort what they need (must / expected / optional): {ranking} is the needs said so
+    # far, each in its priority's words (`rank_items`).
+    rank: list[str] = Field(default_factory=list)
 
     def of(self, kind: LineKind) -> list[str]:
         lines: list[str] = getattr(self, kind)
@@ -187,6 +191,10 @@ class LanguageLines(BaseModel):
 
     common: LineSet
     personalities: dict[Personality, LineSet] = Field(default_factory=dict)
+    # How a need said earlier is named in a ranking, by its priority; {topic} is the need's
+    # first keyword (its whole text when it has none).
+    rank_items: dict[Priority, str] = Field(default_factory=dict)
+    rank_separator: str = "; "
 
     @model_validator(mode="after")
     def _common_is_complete(self) -> LanguageLines:
@@ -244,6 +252,9 @@ class Matching(BaseModel):
     # Pointing words as the cause of what is asked ("what does that do to ...?", 这个问题对):
     # an implication question so phrased is about the thread in hand, whatever it names.
     refer_cause: WordLists = Field(default_factory=WordLists)
+    # Words of a question that asks the customer to sort their needs (manual 三(二) step 3:
+    # must / expected / optional): once a need was said, it is answered with a ranking.
+    priority_words: WordLists = Field(default_factory=WordLists)
     # Other forms of a keyword's word in a question, by the form the personas use: irregular
     # English forms (broken -> break; regular plurals and -ing/-ed are stripped in code) and
     # Chinese near-synonyms (停线 -> 停机, 车 -> 车辆). A question with a listed form also names

@@ -178,6 +178,8 @@ class LLMEngine:
     def turn_prompt(self, ctx: ReplyContext) -> str:
         """The last message: this turn's rep words and the direction for the reply."""
         d = ctx.decision
+        # A ranking names each need said earlier with the persona's priority for it.
+        priorities = {n.id: n.priority for p in ctx.persona.problems for n in p.need_payoffs}
         return self.prompts.render(
             TURN_PROMPT,
             ctx.language,
@@ -189,7 +191,10 @@ class LLMEngine:
             objection=d.objection,
             facts=[{"kind": f.kind, "text": f.text} for f in d.facts],
             # Already said earlier in this session: named again, never new information.
-            recalled=[{"kind": f.kind, "text": f.text} for f in d.recalled],
+            recalled=[
+                {"kind": f.kind, "text": f.text, "priority": priorities.get(f.id)}
+                for f in d.recalled
+            ],
             ends=d.state.ended,
             # The slot the customer offers instead, or the one agreed.
             step_time=d.next_step.time if d.next_step is not None else None,

@@ -98,6 +98,8 @@ def _line_kinds(ctx: ReplyContext) -> list[LineKind]:
             return ["goodbye"]
         case "hang_up":
             return ["hang_up"]
+        case "rank":
+            return ["rank"]
     return []
 
 
@@ -125,12 +127,17 @@ def compose_reply(ctx: ReplyContext) -> str:
     said = [t.text for t in ctx.history if t.speaker == "customer"]
     parts: list[str] = []
     time = d.next_step.time if d.next_step is not None else ""
+    ranking = _ranking(ctx) if d.act == "rank" else ""
     for kind in _line_kinds(ctx):
         # The personality's own lines first, then every line of the kind.
         tiers = [
             [
                 line.format(
-                    name=persona.name, title=persona.title, company=persona.company, time=time
+                    name=persona.name,
+                    title=persona.title,
+                    company=persona.company,
+                    time=time,
+                    ranking=ranking,
                 )
                 for line in lines
             ]
@@ -143,8 +150,24 @@ def compose_reply(ctx: ReplyContext) -> str:
         parts.append(_pick(tiers, f"{ctx.session_id}:{kind}", d.state.turns, used))
         if kind == "objection_lead_in" and d.objection:
             parts.append(d.objection)
-    parts.extend(f.text for f in (d.facts if d.act in ("reveal", "elaborate") else d.recalled))
+    if d.act != "rank":
+        parts.extend(f.text for f in (d.facts if d.act in ("reveal", "elaborate") else d.recalled))
     return _join(parts, ctx.language)
+
+
+def _ranking(ctx: ReplyContext) -> str:
+    """The needs said so far, in the decision's order, each named in its priority's words."""
+    lines = ctx.rules.lines[ctx.language]
+    needs = {n.id: n for p in ctx.persona.problems for n in p.need_payoffs}
+    items: list[str] = []
+    for fact in ctx.decision.recalled:
+        need = needs.get(fact.id)
+        if need is None:
+            continue
+        topic = need.keywords[0] if need.keywords else need.text.rstrip("。.!！")
+        template = lines.rank_items.get(need.priority, "{topic}")
+        items.append(template.format(topic=topic))
+    return lines.rank_separator.join(items)
 
 
 def clauses(text: str) -> list[str]:

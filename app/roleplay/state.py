@@ -60,6 +60,10 @@ The rule set, applied to every rep turn in this order:
    - off-topic: `redirect`, an in-character nudge back to business, nothing revealed;
    - a repeat of an earlier rep turn (`signals.repeat_of`): `recall`, "as I said", naming
      again only what the customer said in answer to that turn (`recalled`), nothing new;
+   - a question asking the customer to sort their needs (need-payoff or no SPIN type, with a
+     `matching.priority_words` word: must-have, nice to have, 排个序, 必须…) once a need-payoff
+     was said: `rank`, the needs said so far (`recalled`), must-haves first, then expected,
+     then optional (the persona's `priority`), nothing new (manual 三(二) step 3);
    - the first rep turn of a cold call, or a first discovery turn that asks no SPIN question:
      `greet` (reason `weak_opener` when the opener fell short);
    - a situation question (or a question of no SPIN type) about a public topic (decision
@@ -217,6 +221,7 @@ Act = Literal[
     "counter_next_step",
     "goodbye",
     "hang_up",
+    "rank",
 ]
 Mood = Literal["warm", "interested", "neutral", "guarded", "impatient", "annoyed"]
 Reason = Literal[
@@ -783,6 +788,19 @@ def _recall(persona: Persona, fact_ids: Iterable[str], reason: Reason) -> _Move:
     return _Move(act="recall", reason=reason, recalled=facts)
 
 
+def _ranked_needs(state: CustomerState, persona: Persona) -> list[RevealedFact]:
+    """The needs said so far, must-haves first, then expected, then optional."""
+    order = {"must": 0, "expected": 1, "optional": 2}
+    said = [
+        (order[n.priority], state.revealed.index(n.id), n.id)
+        for p in persona.problems
+        for n in p.need_payoffs
+        if n.id in state.revealed
+    ]
+    found = (as_revealed(persona, fid) for _, _, fid in sorted(said))
+    return [f for f in found if f is not None]
+
+
 def _reveal(persona: Persona, fact_id: str, terse: bool) -> _Move:
     found = as_revealed(persona, fact_id)
     assert found is not None  # ids come from the persona
@@ -1320,6 +1338,13 @@ def decide(
     elif repeat:
         said = state.answers.get(str(signals.repeat_of), [])
         move = _recall(persona, said, "repeat")
+    elif (
+        asks
+        and coaching.spin in (None, "need_payoff")
+        and any(topic.has(w) for w in rules.matching.priority_words.for_language(persona.language))
+        and (ranked := _ranked_needs(state, persona))
+    ):
+        move = _Move(act="rank", recalled=ranked)
     elif opener_turn or (first_turn and coaching.spin is None and not pitching):
         move = _Move(act="greet", reason="weak_opener" if _weak_opener(coaching) else None)
         if signals.small_talk:
