@@ -124,3 +124,17 @@ def test_asking_for_the_hardest_part_is_a_problem_question_whatever_it_is_about(
     ):
         assert read(text, RULES, context).spin == "problem", text
     assert read("What's the biggest cost of that downtime?", RULES, context).spin != "problem"
+
+
+def test_what_the_product_does_states_the_purpose_of_the_call() -> None:
+    # Blind calls 2: "We put ... sensors on ... so plants catch ..." said why Jess called.
+    for text in (
+        "Hi Mark, Jess Carter with Uptrend Systems. We put predictive-maintenance sensors on "
+        "corrugators so plants catch a failing bearing before it stops the line. Two minutes?",
+        "Hi, it's Sam from Brightline. Our sensors flag a failing bearing weeks ahead. Got two "
+        "minutes?",
+    ):
+        c = analyze(text, RULES, opener=True)
+        assert c.opener is not None and c.opener.stated_purpose, text
+    sorry = analyze("Hi Mark, it's Sam. We put you on hold earlier, sorry.", RULES, opener=True)
+    assert sorry.opener is not None and not sorry.opener.stated_purpose
