@@ -259,3 +259,15 @@ def test_a_value_asked_again_through_an_area_word_is_recalled() -> None:
     value = coaching("situation", question="closed", language="en", asks_value=True)
     d = t.say("Roughly how many devices are you managing right now?", value)
     assert d.act == "recall" and [f.id for f in d.recalled] == ["s1"]
+
+
+def test_slipping_ship_dates_for_the_new_customer_reach_marks_late_deliveries() -> None:
+    # Blind calls 6, the excellent Mark call: "That hasn't really affected us" to a question on
+    # exactly his hidden consequence, asked in the rep's own words.
+    t = Talk("mark-packaging")
+    t.state = t.state.model_copy(update={"revealed": ["s1", "p1", "i1"]})
+    d = t.say(
+        "And with the new customer, what happens if ship dates slip in the first few months",
+        coaching("implication", language="en"),
+    )
+    assert d.act == "reveal" and [f.id for f in d.facts] == ["i2"]
