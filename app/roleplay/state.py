@@ -60,13 +60,13 @@ The rule set, applied to every rep turn in this order:
    - off-topic: `redirect`, an in-character nudge back to business, nothing revealed;
    - a repeat of an earlier rep turn (`signals.repeat_of`): `recall`, "as I said", naming
      again only what the customer said in answer to that turn (`recalled`), nothing new;
-   - a question asking the customer to sort their needs (need-payoff or no SPIN type, with a
-     `matching.priority_words` word: must-have, nice to have, 排个序, 必须…) once a need-payoff
+   - a question asking the customer to sort their needs (no problem or implication question,
+     with a `matching.priority_words` word: must-have, nice to have, 排个序, 必须…) once a need-payoff
      was said: `rank`, the needs said so far (`recalled`), must-haves first, then expected,
      then optional (the persona's `priority`), nothing new (manual 三(二) step 3);
    - the first rep turn of a cold call, or a first discovery turn that asks no SPIN question:
      `greet` (reason `weak_opener` when the opener fell short);
-   - a situation question (or a question of no SPIN type) about a public topic (decision
+   - a situation question (or a question of no SPIN type, not a summary) about a public topic (decision
      process, budget, timeline, tools, competitors, stakeholders: cue words in customer.yaml
      `matching.public_topics`, or a public fact's keywords): the best public fact, no SPIN
      gating (`reveal`, kind `public`); already said:
@@ -1340,7 +1340,7 @@ def decide(
         move = _recall(persona, said, "repeat")
     elif (
         asks
-        and coaching.spin in (None, "need_payoff")
+        and coaching.spin not in ("problem", "implication")
         and any(topic.has(w) for w in rules.matching.priority_words.for_language(persona.language))
         and (ranked := _ranked_needs(state, persona))
     ):
@@ -1353,6 +1353,7 @@ def decide(
     elif (
         asks
         and coaching.spin in (None, "situation")
+        and not signals.summary
         and (public := _answer_public(topic, state, persona, rules)) is not None
     ):
         move = public

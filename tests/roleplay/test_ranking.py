@@ -18,7 +18,7 @@ SORT = {
 
 def said(call: Call, *ids: str) -> Call:
     """The call as if these facts had been said, in this order."""
-    call.state = call.state.model_copy(update={"revealed": list(ids)})
+    call.state = call.state.model_copy(update={"revealed": list(ids), "turns": len(ids)})
     return call
 
 
@@ -28,7 +28,8 @@ def test_the_needs_said_are_ranked_must_first_in_the_customers_words() -> None:
     d, reply = call.turn(SORT["en"], coaching("need_payoff", language="en"))
     assert d.act == "rank" and d.facts == []
     assert [f.id for f in d.recalled] == ["n1", "n2"]
-    must, expected = reply.find("must-have, failure warnings"), reply.find("expected, faster")
+    must = reply.find("failure warnings as a must-have")
+    expected = reply.find("faster changeovers as something I'd expect")
     assert 0 <= must < expected, reply
     # The needs not said yet (a live schedule, screens at each line) stay unsaid.
     assert "schedule" not in reply and "screen" not in reply
@@ -70,3 +71,28 @@ def test_the_model_is_told_to_rank_and_sees_only_the_needs_said() -> None:
     assert "rank what you need" in prompt and "- (must-have) If we could spot" in prompt
     unsaid = [n.text for p in call.persona.problems for n in p.need_payoffs if n.id not in {"n1"}]
     assert unsaid and not any(text in prompt for text in unsaid)
+
+
+def test_a_sorting_question_read_as_a_situation_question_is_still_ranked() -> None:
+    # Blind calls 6: Priya's "what's a must-have, say audit trail...; what's optional" read as
+    # a situation question had got "let's not go there yet".
+    call = said(Call("priya-finance"), "s1", "p1", "i1", "n1")
+    d, _ = call.turn(
+        "For anything you'd consider, what's a must-have, say audit trail and controls; what "
+        "do you expect; and what's optional, like dashboards",
+        coaching("situation", language="en"),
+    )
+    assert d.act == "rank" and [f.id for f in d.recalled] == ["n1"]
+
+
+def test_a_summary_touching_a_public_topic_is_confirmed_not_answered_with_it() -> None:
+    # Karen's summary ended "...and the refresh isn't funded yet. Is that a fair summary" and
+    # had got the budget calendar.
+    call = said(Call("karen-education"), "s1", "p1", "i1")
+    d, _ = call.turn(
+        "Let me play that back: repairs are stretching your techs, tracking across schools is "
+        "patchy, and the refresh isn't funded yet. Is that a fair summary",
+        coaching(None, question="closed", language="en", summary=True),
+    )
+    assert d.act in ("acknowledge", "elaborate") and d.reason == "summary"
+    assert all(f.kind != "public" for f in d.facts)
