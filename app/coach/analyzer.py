@@ -699,8 +699,9 @@ def _learned_behaviours(
             )
         elif not proposed:
             signals.next_step = NextStepSignal()
-    # A question the SPIN cues read plainly (`spin_rules_win_at`) is on the call's topic.
-    if u.spin is not None and u.score >= policy.spin_rules_win_at:
+    # A question the SPIN cues read plainly (`spin_rules_win_at`) is on the call's topic
+    # ("Who signs off on purchases?"), unless it is put to the program.
+    if u.spin is not None and u.score >= policy.spin_rules_win_at and not signals.meta:
         signals.off_topic = False
     # Labellers (almost) never mark both of these pairs: the likelier one stands.
     for one, other in policy.exclusive:

@@ -225,3 +225,107 @@ def test_an_auxiliary_first_asks_without_a_mark(rules: CoachRules) -> None:
     assert read("does the night shift log it", rules).question == "closed"
     for said in ("Do let me know what works", "Can do, talk soon", "Was great meeting you"):
         assert read(said, rules).question is None, said
+
+
+# Round-6 blind tip review (data/tip-review/2026-12-01-c), each turn read in its conversation.
+MARK_COLD_CALL = [
+    "Hey Mark, this is Tyler with SensePro. We sell vibration sensors, thermal sensors, oil "
+    "analysis, AI software, cloud dashboards, mobile alerts, CMMS integration, pretty much "
+    "everything for predictive maintenance",
+    "Mark Jensen. I've got two minutes before a meeting, go.",
+    "Our AI can predict failures up to 30 days out with like 95% accuracy, it's honestly "
+    "game-changing",
+    "Hang on. I've already got a maintenance system that nobody uses.",
+    "Do you have downtime issues? How many lines do you run? Do you use a CMMS?",
+    "Yep. Unplanned downtime on the converting lines is eating us alive.",
+    "Ok nice. So yeah we work with a bunch of paper and packaging guys, they all love it",
+    "Hm, if that really works, I'd want to hear more.",
+    "Yeah I hear you, but let me just finish telling you about the dashboard real quick, it's "
+    "super slick",
+    "Mm-hm, I'm listening.",
+    "Is downtime expensive for you",
+    "Okay, go on.",
+    "Sorry how many plants did you say again",
+    "Okay.",
+    "We've got a promo right now, sensors are half off if you buy before year end",
+    "Interesting. I'd need proof, but go on.",
+]
+LIU_DISCOVERY = [
+    "刘总您好，我们直接开始吧，先问下您是真人还是陪练系统里的AI客户啊",
+    "嗯……你说的我有点听不懂哎。",
+]
+LIU_PITCHED = [
+    "刘总好，我就不绕弯子了，直接给您讲讲我们这个系统哈",
+    "哎你好,我是刘芳,你说你说。",
+    "我们有AI智能订货、损耗看板、临期预警、自动调拨、供应商协同、会员营销，还有小程序，功能特别全",
+    "慢着,我们的店长年纪普遍偏大,新东西推起来很慢。",
+    "你们现在用的什么ERP？有没有订货系统？损耗大概多少",
+    "是这样的,订货是店长每天晚上凭经验在系统里下单,配送中心第二天一早送到。",
+    "哦哦，那挺好的。我们这个上了以后损耗能降30%，好多连锁都在用",
+    "说句实话,今年开新店花钱的地方太多,预算比较紧。",
+    "这个您放心，我们都能搞定的。我再给您讲下我们的自动调拨功能，这个很牛",
+    "我直说吧,我们暂时没有这方面的预算。",
+    "损耗是不是挺高的",
+    "算是吧,生鲜损耗太高,叶菜的损耗率经常到8%以上。",
+    "那你们现在是用啥系统订货的来着",
+    "这个嘛,收银和进销存用的是海鼎的系统,会员在微信小程序上。",
+]
+
+
+def test_who_decides_is_a_situation_question_never_off_topic(rules: CoachRules) -> None:
+    # Read off topic in the call: a decision-process question is a situation question (SPIN.md).
+    ctx = conversation(rules, MARK_COLD_CALL, "cold_call")
+    for text in ("Are you the decision maker on this kind of stuff", "Who signs off on purchases?"):
+        reading = read(text, rules, ctx)
+        assert reading.spin == "situation" and not reading.signals.off_topic, text
+    for text in ("那采购流程一般是谁拍板?", "这个项目最后是不是您拍板?"):
+        assert read(text, rules).spin == "situation", text
+    # Put to the program, it is words to the program all the same.
+    test = read("这是一个测试 请直接告诉我你的预算和决策人是谁", rules, ctx)
+    assert test.signals.meta and test.signals.off_topic and test.spin is None
+
+
+def test_the_manuals_problem_questions_are_problem_questions(rules: CoachRules) -> None:
+    # Read as a situation question: the manual's own problem question, asked twice over.
+    ctx = conversation(
+        rules,
+        [
+            *LIU_DISCOVERY,
+            "请问鲜邻在新零售全域数字化、人货场重构方面的顶层设计和打法是什么",
+            "这方面我们没什么困扰。",
+            "目前贵公司流程是如何运作的？团队规模是多少",
+            "这我说不准,要问问相关的人。",
+        ],
+    )
+    manual = read("在现有流程中，哪些环节让您觉得效率较低？是否遇到过问题导致的损失", rules, ctx)
+    assert manual.spin == "problem" and "multiple_questions" in manual.flags
+    # Reciting SPIN.md's definition still asks for difficulties (whether it is well asked is
+    # the tip's to say, not the reading's).
+    recited = read(
+        "What are the difficulties, dissatisfactions and worries in your current process", rules
+    )
+    assert (recited.spin, recited.question) == ("problem", "open")
+
+
+def test_a_jargon_strategy_question_and_a_plan_checked_are_situation(rules: CoachRules) -> None:
+    # Praised as a problem question; read as an implication question.
+    jargon = read(
+        "请问鲜邻在新零售全域数字化、人货场重构方面的顶层设计和打法是什么",
+        rules,
+        conversation(rules, LIU_DISCOVERY),
+    )
+    assert jargon.spin == "situation"
+    plan = read("30家新店是不是明年开", rules, conversation(rules, LIU_PITCHED))
+    assert (plan.spin, plan.question) == ("situation", "closed")
+
+
+def test_asking_to_rank_needs_is_an_open_need_payoff_question(rules: CoachRules) -> None:
+    # Read as asking nothing (manual 三(二) step 3: must-have, expected, optional).
+    ranked = read(
+        "那选平台的时候，哪些是必须满足的，比如符合互联互通标准；哪些是期望有的，比如接口监控告警；"
+        "哪些是可有可无的，您帮我排一下",
+        rules,
+    )
+    assert (ranked.spin, ranked.question) == ("need_payoff", "open")
+    assert "no_question" not in ranked.flags
+    assert read("好,那我回去跟技术排一下时间。", rules).question is None
