@@ -329,3 +329,11 @@ def test_asking_to_rank_needs_is_an_open_need_payoff_question(rules: CoachRules)
     assert (ranked.spin, ranked.question) == ("need_payoff", "open")
     assert "no_question" not in ranked.flags
     assert read("好,那我回去跟技术排一下时间。", rules).question is None
+
+
+def test_a_suggestion_put_with_yaobu_asks_yes_or_no(rules: CoachRules) -> None:
+    # Labelled closed in every round: "要不..." proposes and waits for a yes or a no.
+    for text in ("另外参观临川的事,要不找个时间您和副院长一起去看看", "要不今天就定了吧"):
+        assert read(text, rules).question == "closed", text
+    for text in ("要不然就来不及了。", "只要不下雨就行。"):
+        assert read(text, rules).question is None, text
