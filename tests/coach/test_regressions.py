@@ -138,3 +138,14 @@ def test_what_the_product_does_states_the_purpose_of_the_call() -> None:
         assert c.opener is not None and c.opener.stated_purpose, text
     sorry = analyze("Hi Mark, it's Sam. We put you on hold earlier, sorry.", RULES, opener=True)
     assert sorry.opener is not None and not sorry.opener.stated_purpose
+
+
+def test_who_or_which_after_a_leading_clause_asks() -> None:
+    # Blind calls 6, the excellent Mark call: read as no question, answered "Okay.".
+    for text in (
+        "Besides you, who would get the most out of that kind of early warning",
+        "Other than finance, which teams would benefit from that",
+    ):
+        c = analyze(text, RULES)
+        assert c.question == "open" and c.spin is not None, text
+    assert analyze("Thanks, which is why I called.", RULES).question is None
