@@ -430,18 +430,24 @@ class Conversation:
         """The customer's question of who calls or why (words, turn) when nothing since has
         answered it: no pitch, value or next step from the rep. When the rep's opener left out
         who calls or why, a fact the customer gave since does not answer it either (trainers in
-        blind reviews still wanted "who are you?" answered); after a full opener it does."""
+        blind reviews still wanted "who are you?" answered); after a full opener it does. After
+        an opener that gave a name and a company, the customer asking the rep to go on ("I'm
+        listening", "你说") settles it too."""
         words = tuple(w.lower() for w in getattr(cues.who, language))
+        go_on = tuple(w.lower() for w in getattr(cues.go_on, language))
         opener = self.opener
         full_opener = (
             opener is not None
             and opener.introduced_self
             and (opener.stated_purpose or opener.named_pain)
         )
+        named = opener is not None and opener.introduced_self
         found: tuple[str, int] | None = None
         for turn in self.turns:
             if turn.speaker == "customer":
                 if full_opener and any(f.kind != "public" for f in turn.revealed):
+                    found = None
+                if named and found is not None and _has_cue(turn.text.lower(), go_on):
                     found = None
                 hit = _cued_sentence_quote(turn.text, words, language)
                 if hit is not None and turn.act not in cues.skip_acts:
@@ -558,6 +564,53 @@ class Conversation:
             if s is not None and (s.acknowledgement or s.summary):
                 return None
         return short_quote(found.text, language), found.seq
+
+    def live_competitor(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """A rival the customer named in their last turn, or in the one before when the last
+        told nothing ("I'm listening") and no rep turn since asked anything ("We evaluated
+        Gainsight and ChurnZero", "还有两家公司交过方案")."""
+        customers = [t for t in self.turns if t.speaker == "customer"][-2:]
+        if len(customers) == 2 and any(f.kind != "public" for f in customers[1].revealed):
+            customers = customers[1:]
+        for turn in reversed(customers):
+            sentences = [p.strip() for p in _SENTENCE.split(turn.text) if p.strip()]
+            hit = _cued(sentences, cues.competitor, language, extend=False)
+            if hit is None:
+                continue
+            later = [t for t in self.rep if t.seq > turn.seq]
+            if any(t.coaching is not None and t.coaching.question for t in later):
+                return None
+            return hit, turn.seq
+        return None
+
+    def latest_cued(self, phrases: Phrases, language: Language) -> tuple[str, int] | None:
+        """The customer's latest words carrying one of these cues (words, turn)."""
+        for turn in reversed(self.turns):
+            if turn.speaker != "customer":
+                continue
+            sentences = [p.strip() for p in _SENTENCE.split(turn.text) if p.strip()]
+            hit = _cued(sentences, phrases, language, extend=False)
+            if hit is not None:
+                return hit, turn.seq
+        return None
+
+    def declined_step(self, cues: Sequence[str], language: Language) -> tuple[str, int] | None:
+        """The customer's turn that turned the rep's latest proposed step down and asked for
+        something to read instead ("Let's not book anything yet. Email me something.")."""
+        proposed = [
+            t.seq
+            for t in self.rep
+            if t.coaching is not None and t.coaching.signals.next_step.proposed
+        ]
+        if not proposed:
+            return None
+        reply = next((t for t in self.turns if t.seq == proposed[-1] + 1), None)
+        if reply is None or reply.speaker != "customer":
+            return None
+        lowered = [w.lower() for w in cues]
+        if _has_cue(reply.text.lower(), lowered):
+            return short_quote(reply.text, language), reply.seq
+        return None
 
     def live(self, said: Said) -> bool:
         """Whether the customer said this in their last turn: the live thread, worth quoting."""
@@ -768,7 +821,10 @@ class Renderer:
             return "对方最近的项目" if self.language == "zh" else "their latest project"
         cues = [w.lower() for w in getattr(self.rules.news_cues, self.language)]
         dated = [c for c in clauses if _has_cue(c.lower(), cues)]
-        return (dated or clauses)[-1]
+        news = (dated or clauses)[-1]
+        if self.language == "en" and re.match(r"(?:The|A|An)\b", news):
+            news = news[:1].lower() + news[1:]  # mid-sentence: "the district gave..."
+        return news
 
     def news_named(self, rep_text: str) -> str | None:
         """The clause of the persona's background the rep's words name (their news, used as
@@ -843,12 +899,16 @@ class Renderer:
         about: Said | None = None,
         model: str | None = None,
         said: tuple[str, int] | None = None,
+        alt: bool = False,
         **values: object,
     ) -> Tip:
         """`question`: the kind of model question (about `about`), or `model` its text;
-        `said`: customer words that are no fact (and the turn), quoted by the template."""
+        `said`: customer words that are no fact (and the turn), quoted by the template;
+        `alt`: the move's `quoted` wording, filled from `values`."""
         move = self.rules.tips[kind]
         template = move[self.language]
+        if alt and move.quoted is not None:
+            template = move.quoted[self.language]
         cites: tuple[int, ...] = ()
         if said is not None:
             values.update(quote=said[0], seq=said[1])
@@ -987,7 +1047,14 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
     return Tip(tip.kind, text, tip.says, tip.cites)
 
 
-def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest: bool) -> Tip:
+def _next_step_tip(
+    reading: Coaching,
+    conv: Conversation,
+    r: Renderer,
+    interest: bool,
+    rep_text: str,
+    playbook: Playbook,
+) -> Tip:
     step = reading.signals.next_step
     thread, follow = focus(conv, r.rules)
     # A vague step while a named problem is not yet weighed is better spent on its cost.
@@ -999,7 +1066,13 @@ def _next_step_tip(reading: Coaching, conv: Conversation, r: Renderer, interest:
     if not step.has_concrete_time:
         return r.tip("concrete_time", question="next_step", about=conv.main_problem())
     pain = conv.main_problem()
-    return r.tip("next_step_set", time=step.time_text or "", quoted=pain)
+    time = meeting_time(rep_text, step.time_text or "", playbook, r.language)
+    joined = [w.lower() for w in getattr(r.rules.joined_cues, r.language)]
+    if pain is not None and _has_cue(rep_text.lower(), joined):
+        # Who joins is settled: shape the meeting around the value (else the problem) instead.
+        words = conv.latest("need_payoff") or pain
+        return r.tip("next_step_set_joined", time=time, quoted=words)
+    return r.tip("next_step_set", time=time, quoted=pain)
 
 
 def setup_words(conv: Conversation, persona: Persona) -> str:
@@ -1015,7 +1088,38 @@ def setup_words(conv: Conversation, persona: Persona) -> str:
     return glue.join(found[:2])
 
 
-def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
+_SETUP_FILLER = re.compile(r"^(?:现在|目前|平时|一般|主要)+|(?:现在|目前|一般|主要|大概|平时)+$")
+
+
+def setup_subject(rep_text: str, r: Renderer) -> str | None:
+    """What the rep's background question asks about, in the rep's words ("maintenance",
+    "车间设备的维护保养"), to build the next problem question on; None when no form fits."""
+    question = (
+        re.split(r"[?？]", rep_text.strip())[0] if "?" in rep_text or "？" in rep_text else rep_text
+    )
+    question = question.strip().rstrip("。. ")
+    for form in r.rules.setup_forms:
+        if form.language != r.language:
+            continue
+        found = form.compiled().search(question)
+        if found is None:
+            continue
+        subject = _SETUP_FILLER.sub("", found.group("subject").strip(" ,，")).lstrip("的")
+        size = len(subject) if r.language == "zh" else len(subject.split())
+        # Two characters ("数据", "接口") say less than the industry's own words for it.
+        if (3 if r.language == "zh" else 1) <= size <= (14 if r.language == "zh" else 6):
+            return subject
+    return None
+
+
+def on_subject(rep_text: str, said: Said, persona: Persona) -> bool:
+    """Whether the rep's words name what the customer said (one of the fact's keywords)."""
+    keywords = next((f.keywords for f in persona.all_facts() if f.id == said.fact_id), [])
+    lowered = rep_text.lower()
+    return any(len(k) >= 2 and k.lower() in lowered for k in keywords)
+
+
+def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer, rep_text: str) -> Tip | None:
     if spin == "situation":
         if conv.open_problem() is not None:
             return r.tip("explore_open_problem", question="implication", quoted=conv.open_problem())
@@ -1040,9 +1144,29 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
         if situation is not None:
             # An older fact is no live thread to quote; the model question may still name it.
             return r.tip("to_problem", question="problem_on_fact", about=situation)
-        return r.tip("to_problem", question="problem")
+        # Nothing said yet to name: the problem question takes up what the rep asked about,
+        # else it rests on the answer to come.
+        subject = setup_subject(rep_text, r)
+        if subject is not None:
+            model = r.rules.questions["problem_on_fact"].pick(r.language, len(conv.rep))
+            return r.tip("to_problem", model=model.format(subject=subject))
+        return r.tip("to_problem", question="problem_on_setup")
     if spin == "problem":
         problem = conv.open_problem()
+        asked = next((t for t in conv.rep if problem and t.seq == problem.turn_seq - 1), None)
+        before = asked.coaching if asked is not None else None
+        as_fact = before is not None and before.spin == "situation"
+        pains = [w.lower() for w in getattr(r.rules.pain_words, r.language)]
+        text = next(
+            (f.text for f in r.persona.all_facts() if problem and f.id == problem.fact_id), ""
+        )
+        as_fact = as_fact and not _has_cue(text.lower(), pains)
+        if problem is not None and as_fact and on_subject(rep_text, problem, r.persona):
+            # "Which parts of the close are the most painful?" on the close she described as a
+            # plain fact ("twelve business days", no word of pain): the right question; its
+            # answer comes before any cost question.
+            model = r.question("implication")  # on the difficulty they are about to name
+            return r.tip("after_problem_question", model=model, quoted=problem)
         if problem is not None:
             return r.tip("explore_open_problem", question="implication", quoted=problem)
         situation = conv.latest("situation")
@@ -1080,9 +1204,7 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer) -> Tip | None:
         )
     implication = conv.open_implication()
     problem = conv.main_problem()
-    return r.tip(
-        "after_payoff_question", question="payoff_playback", quoted=implication, about=problem
-    )
+    return r.tip("after_payoff_question", quoted=implication, about=problem)
 
 
 def _day(text: str) -> set[str]:
@@ -1149,6 +1271,51 @@ def _back_to_pain(denied: tuple[str, int], pain: Said, r: Renderer, follow: Ques
 def is_process(quote: str, cues: Unanswered, language: Language) -> bool:
     """Whether an objection names the buyer's process (a tender, a board vote)."""
     return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.process, language)])
+
+
+def probe_for(quote: str, r: Renderer) -> str:
+    """The model question on an objection, in its words: a rival named is asked about, a doubt
+    stated ("not convinced") asks what would make it worth a look, a concern (a budget, a risk)
+    asks about it; else what is behind it."""
+    cues, lang = r.rules.unanswered, r.language
+    lowered = quote.lower()
+    probes = cues.probe
+    if _has_cue(lowered, [w.lower() for w in getattr(cues.competitor, lang)]):
+        probes = cues.probe_competitor
+    elif _has_cue(lowered, [w.lower() for w in getattr(cues.sceptic, lang)]):
+        probes = cues.probe_sceptic
+    elif _has_cue(lowered, [w.lower() for w in getattr(cues.concern, lang)]):
+        probes = cues.probe_concern
+    spoken = fragment(quote, lang, limit=PROBE_LIMITS[lang]) or quote
+    return probes.pick(lang, len(r.conv.rep)).format(quote=spoken)
+
+
+# Where one of a turn's proposals ends: "I send an outline by Friday, and we walk the plant".
+_PROPOSALS = re.compile(r",?\s+and\s+|[;；]|[,，]\s*(?:然后|再|并且|同时)")
+_SENDS: dict[Language, tuple[str, ...]] = {
+    "en": ("send", "email", "share", "get you"),
+    "zh": ("发", "寄", "传"),
+}
+
+
+def meeting_time(rep_text: str, time: str, playbook: Playbook, language: Language) -> str:
+    """The time of the meeting a turn proposes, not the time something is sent by ("I send an
+    outline by Friday, and we walk the plant on Wednesday at 10"): the time of the first
+    proposal that sends nothing, else the time read."""
+    if not rep_text or not time:
+        return time
+    concrete = playbook.coach.signals.next_step.concrete_time
+    parts = [p for p in _PROPOSALS.split(rep_text) if p.strip()]
+    holder = next((p for p in parts if time in p), None)
+    if holder is None or not _has_cue(holder.lower(), _SENDS[language]):
+        return time
+    for part in parts:
+        if part is holder or _has_cue(part.lower(), _SENDS[language]):
+            continue
+        found = concrete.phrase(part, language)
+        if found:
+            return found
+    return time
 
 
 def _dropped_figures_tip(dropped: list[Said], r: Renderer) -> Tip:
@@ -1239,8 +1406,12 @@ def _choose(
                 return r.tip("wrap_up_agreed", said=said, subject=subject)
             return r.tip("wrap_up", seq=agreed)
         if s.next_step.proposed and s.next_step.has_concrete_time:
-            time = s.next_step.time_text or ""
+            time = meeting_time(rep_text, s.next_step.time_text or "", playbook, r.language)
             return r.tip("next_step_set", time=time, quoted=conv.main_problem())
+        declined = conv.declined_step(getattr(r.rules.declined_step_cues, r.language), r.language)
+        if declined is not None:
+            # "Email me something": confirm what is sent and a light follow-up, not "book a time".
+            return r.tip("wrap_up_declined", said=declined)
         return r.tip("wrap_up_no_step", quoted=conv.latest("need_payoff", "implication", "problem"))
     # The turn presses on: a close, a step, a pitch, or words that ask nothing (not a side
     # remark, which has its own tip).
@@ -1251,6 +1422,49 @@ def _choose(
         heard = conv.last_words(persona.language, persona.name)
         if heard is not None:
             return r.tip("withdraw_close", question=follow, about=thread, said=heard)
+    lowered = rep_text.lower()
+    last = conv.turns[-1] if conv.turns else None
+    last_asked = last is not None and any(m in last.text for m in "?？")
+    rival = conv.live_competitor(cues, persona.language)
+    fake = [w.lower() for w in getattr(r.rules.fake_ack_cues, persona.language)]
+    if (
+        last is not None
+        and last.speaker == "customer"
+        and not last_asked
+        and _has_cue(lowered, fake)
+    ):
+        # "Good question" when nothing was asked, then more product: back to what they said.
+        heard = conv.last_words(persona.language, persona.name)
+        if heard is not None:
+            if rival is None and thread is None:
+                return r.tip("fake_good_question", question=follow, said=heard)
+            if rival is not None:
+                live, model = rival, probe_for(rival[0], r)
+            else:
+                assert thread is not None
+                live, model = (thread.quote, thread.turn_seq), r.question(follow, thread)
+            tip = r.tip(
+                "fake_good_question",
+                model=model,
+                said=heard,
+                alt=True,
+                thread=live[0],
+                thread_seq=live[1],
+            )
+            return Tip(tip.kind, tip.text, tip.says, (heard[1], live[1]))
+    brushing = [w.lower() for w in getattr(r.rules.brush_off_cues, persona.language)]
+    if last is not None and last.speaker == "customer" and _has_cue(lowered, brushing):
+        sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
+        concern = _cued(sentences, cues.concern, persona.language, extend=False)
+        if concern is not None:
+            # "这个您放心,我们都能搞定的" to a budget worry: take the concern up first.
+            spoken = fragment(concern, persona.language, limit=PROBE_LIMITS[persona.language])
+            probe = cues.probe_concern.pick(persona.language, len(conv.rep))
+            return r.tip(
+                "take_up_concern",
+                model=probe.format(quote=spoken or concern),
+                said=(concern, last.seq),
+            )
     # A greeting that shows the opener left out who calls has its own tip (clear_up_purpose).
     unclear = conv.unclear_caller()
     unanswered = None if unclear else conv.unanswered(cues, persona.language)
@@ -1286,11 +1500,7 @@ def _choose(
         if pain is not None and is_denial(quote, cues, persona.language):
             return _back_to_pain((quote, at), pain, r, follow)
         if not s.acknowledgement:
-            probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-            spoken = (
-                fragment(quote, persona.language, limit=PROBE_LIMITS[persona.language]) or quote
-            )
-            return r.tip(answer, model=probe.format(quote=spoken), said=(quote, at))
+            return r.tip(answer, model=probe_for(quote, r), said=(quote, at))
     # Three questions or more right after a brush-off ("不好说。"): that is the fault to fix
     # first, before an older objection.
     barrage = "multiple_questions" in flags and s.question_count >= 3
@@ -1309,10 +1519,12 @@ def _choose(
             return r.tip("acknowledge_process", question=follow, about=thread, said=passed)
         if pain is not None and is_denial(passed[0], cues, persona.language):
             return _back_to_pain(passed, pain, r, follow)
-        probe = r.rules.unanswered.probe.pick(persona.language, len(conv.rep))
-        clause = fragment(passed[0], persona.language, limit=PROBE_LIMITS[persona.language])
-        model = probe.format(quote=clause or passed[0])
-        return r.tip("answer_objection_earlier", model=model, said=passed)
+        return r.tip("answer_objection_earlier", model=probe_for(passed[0], r), said=passed)
+    if rival is not None and not (s.goodbye or s.meta or s.next_step.proposed):
+        own = _bits(rival[0], persona.language) & _bits(rep_text, persona.language)
+        if not own:
+            # "We evaluated Gainsight and ChurnZero and bought neither": ask about that first.
+            return r.tip("answer_competitor", model=probe_for(rival[0], r), said=rival)
     invited = conv.invitation(cues, persona.language) if problem_known else None
     took_it = s.value_point or s.summary or s.next_step.proposed
     if invited is not None and not took_it and spin not in ("implication", "need_payoff"):
@@ -1322,6 +1534,9 @@ def _choose(
                 "take_invitation", question="need_payoff", about=conv.main_problem(), said=invited
             )
         return r.tip("take_invitation", question=follow, about=thread, said=invited)
+    if s.meta and scenario == "discovery" and not conv.turns:
+        # The meeting's first words: greet, thank and a line of rapport before any question.
+        return r.tip("stay_in_role_meeting_start")
     if s.meta:
         return r.tip("stay_in_role", question=follow, quoted=thread)
     if s.off_topic and scenario == "discovery" and not conv.turns:
@@ -1341,6 +1556,10 @@ def _choose(
     if unclear is not None and spin in (None, "situation") and not explains:
         return r.tip("clear_up_purpose", said=unclear)
     if s.hard_close and not conv.has("need_payoff"):
+        doubted = conv.latest_cued(cues.sceptic, persona.language) if thread is None else None
+        if doubted is not None:
+            # "I'm not convinced it's that big a deal": what would make it worth a look.
+            return r.tip("hold_close_doubt", model=probe_for(doubted[0], r), said=doubted)
         # Draw the need out: its value, else its cost, else the problem itself.
         ask: QuestionKind = "problem"
         if conv.has("implication"):
@@ -1386,7 +1605,7 @@ def _choose(
             "asked_already", question=follow, about=thread, said=(again.quote, again.turn_seq)
         )
     if s.next_step.proposed:
-        return _next_step_tip(reading, conv, r, interest)
+        return _next_step_tip(reading, conv, r, interest, rep_text, playbook)
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
@@ -1416,6 +1635,7 @@ def _choose(
             said=brushed,
             count=s.question_count,
         )
+    vague = [w.lower() for w in getattr(r.rules.vague_question_cues, persona.language)]
     if "multiple_questions" in flags:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
@@ -1425,6 +1645,17 @@ def _choose(
             # The kept question steps back from the open thread: ask on the thread instead.
             stage = read_utterance(kept, playbook.coach, persona.language).spin
             behind = stage not in stages or stages.index(stage) < stages.index(want)
+        if kept is not None and _has_cue(kept.lower(), vague):
+            # "目前贵公司流程是如何运作的?": which process? Ask about the real one.
+            concrete: QuestionKind = (
+                "situation" if follow in ("situation", "problem_on_fact") else follow
+            )
+            return r.tip(
+                "one_question_concrete",
+                question=concrete,
+                about=conv.latest("situation") if concrete == "situation" else thread,
+                count=s.question_count,
+            )
         if kept is not None and not behind:
             return r.tip("one_question_kept", model=kept, count=s.question_count)
         return r.tip("one_question", question=follow, about=thread, count=s.question_count)
@@ -1435,6 +1666,9 @@ def _choose(
         )
     if "no_rapport" in flags:
         return r.tip("rapport_first")
+    if reading.question and not conv.said and _has_cue(rep_text.lower(), vague):
+        # "What are the difficulties in your current process?" with nothing said about it.
+        return r.tip("vague_question", question="situation")
     need_payoff_early = spin == "need_payoff" and not conv.has("implication")
     if (spin == "implication" or need_payoff_early) and not problem_known:
         question, situation = conv.problem_question()
@@ -1510,7 +1744,7 @@ def _choose(
         kind: MoveKind = "cold_call_next_step_after_answer" if asked else "cold_call_next_step"
         return r.tip(kind, question="next_step", quoted=problem, about=problem)
     if spin is not None:
-        found = _spin_tip(spin, conv, r)
+        found = _spin_tip(spin, conv, r, rep_text)
         if found is not None:
             return found
     need = conv.latest("need_payoff")

@@ -104,6 +104,15 @@ MoveKind = Literal[
     "back_to_named_pain",
     "back_on_topic_pending",
     "reopen_heard",
+    "fake_good_question",
+    "answer_competitor",
+    "take_up_concern",
+    "stay_in_role_meeting_start",
+    "wrap_up_declined",
+    "one_question_concrete",
+    "hold_close_doubt",
+    "next_step_set_joined",
+    "vague_question",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -225,6 +234,16 @@ class ReopenForm(_Strict):
         return _compiled(self.pattern)
 
 
+class SetupForm(_Strict):
+    """A background question's form: what it asks about (the group `subject`)."""
+
+    language: Language
+    pattern: str
+
+    def compiled(self) -> re.Pattern[str]:
+        return _compiled(self.pattern)
+
+
 @functools.cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
@@ -258,6 +277,20 @@ class Unanswered(_Strict):
     # An objection that denies a problem ("not a problem we have"): when the customer named
     # another pain earlier, the tip goes back to that, not "what's behind that?".
     denial: Phrases
+    # The customer asks the rep to go on ("I'm listening", "你说"): after an opener that gave a
+    # name and a company, "who are you?" is settled.
+    go_on: Phrases
+    # A rival the customer named ("we evaluated Gainsight", "还有两家公司交过方案"): a live
+    # thread to ask about, with its model question (probe_competitor).
+    competitor: Phrases
+    probe_competitor: Phrases
+    # Scepticism stated, not a story ("I'm not convinced it's that big a deal"): "what happened
+    # there?" does not fit; ask what would make it worth a look (probe_sceptic).
+    sceptic: Phrases
+    probe_sceptic: Phrases
+    # A concern the rep must take up before anything else (a budget, a risk) ...
+    concern: Phrases
+    probe_concern: Phrases
 
 
 OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]
@@ -287,6 +320,21 @@ class MoveRules(_Strict):
     slots: Phrases
     # The opener's other fixes, said after the first one's tip ({pain}), and the feature list.
     opener_also: dict[OpenerFix, Text]
+    # The rep's words that treat a statement as a question ("Good question") or brush a
+    # concern off ("这个您放心,我们都能搞定的").
+    fake_ack_cues: Phrases
+    brush_off_cues: Phrases
+    # A question with nothing to answer about ("目前贵公司流程是如何运作的?"): not kept as is.
+    vague_question_cues: Phrases
+    # The customer turned a meeting down and asked for something to read instead.
+    declined_step_cues: Phrases
+    # What the rep's background question asks about (a group named `subject`).
+    setup_forms: list[SetupForm] = Field(default_factory=list)
+    # Words that make a fact a complaint ("太高", "eating us alive"): a problem said without them
+    # ("Our close takes twelve business days") is still to be called one by the customer.
+    pain_words: Phrases
+    # A next step that already names who comes ("with your maintenance lead", "叫上设备部").
+    joined_cues: Phrases
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""
@@ -355,6 +403,14 @@ def _check_forms(rules: MoveRules, path: str) -> None:
             raise PlaybookError(path, f"{where}.open.any", "missing")
         for spin, text in form.open.items():
             _placeholders(text, f"{where}.open.{spin}", frozenset({"subject"}), path)
+    for i, setup in enumerate(rules.setup_forms):
+        where = f"setup_forms.{i}.pattern"
+        try:
+            found = setup.compiled()
+        except re.error as exc:
+            raise PlaybookError(path, where, str(exc)) from exc
+        if "subject" not in found.groupindex:
+            raise PlaybookError(path, where, "needs a group named 'subject'")
 
 
 def load(dir: Path) -> MoveRules:

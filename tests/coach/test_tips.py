@@ -724,12 +724,10 @@ def test_a_recap_confirms_the_thread_that_was_developed_not_the_side_pain_named_
         "wang-manufacturing",
     )
     assert tip.kind == "after_payoff_question"
-    # The model plays back the value the customer is about to state, on the developed thread
-    # (the problem is named by their word for it, not quoted as if it were the value).
-    example = tip.text.split("比如")[-1]
-    assert "停机" in example and "价值" in example
-    assert f"“{wang_downtime_then_traceability()[1].text}" not in example
-    assert "质量追溯" not in tip.text
+    # The tip credits the question on the developed thread (its cost), not the side pain; the
+    # value is not said yet, so there is no playback to model and no bracket to fill in.
+    assert "交付预警" in tip.text and "质量追溯" not in tip.text
+    assert "比如" not in tip.text and "[" not in tip.text
 
 
 def test_a_wrap_up_names_the_developed_thread_for_the_agenda() -> None:
