@@ -391,9 +391,15 @@ class Conversation:
         """What the customer's last turn asked or objected (the tip's kind, the words, the
         turn), by its cues first, else by a question mark when its act asks something."""
         last = self.turns[-1] if self.turns else None
-        if last is None or last.speaker != "customer" or last.act in cues.skip_acts:
+        if last is None or last.speaker != "customer":
             return None
         sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
+        if last.act in cues.skip_acts:
+            # "Right. So what's the call about?" after small talk still asks why the rep came.
+            if last.act not in ("small_talk", "acknowledge"):
+                return None
+            hit = _cued(sentences, cues.who, language, extend=False)
+            return ("answer_who", hit, last.seq) if hit is not None else None
         groups: list[tuple[MoveKind, Phrases]] = [
             ("answer_who", cues.who),
             ("get_to_point", cues.to_the_point),
@@ -457,6 +463,45 @@ class Conversation:
                 if s.pitch or s.value_point or s.next_step.proposed:
                     found = None
         return found
+
+    def gamed(self) -> bool:
+        """An earlier rep turn talked to the program or left the call's business."""
+        return any(
+            t.coaching is not None and (t.coaching.signals.meta or t.coaching.signals.off_topic)
+            for t in self.rep
+        )
+
+    def lost(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
+        """The customer's latest "what is this about?" (words, turn), else their latest sign
+        of being lost ("No idea what that means"), when they have named no pain, pushed
+        back or told anything of their business since."""
+        if self.has("problem"):
+            return None
+        who = tuple(w.lower() for w in getattr(cues.who, language))
+        lost = tuple(w.lower() for w in getattr(cues.lost, language))
+        pushed = tuple(
+            w.lower()
+            for phrases in (cues.objection, cues.sceptic, cues.doubt)
+            for w in getattr(phrases, language)
+        )
+        asked: tuple[str, int] | None = None
+        puzzled: tuple[str, int] | None = None
+        for turn in self.turns:
+            if turn.speaker != "customer":
+                continue
+            if _has_cue(turn.text.lower(), pushed) or any(
+                f.kind != "public" for f in turn.revealed
+            ):
+                # A doubt or push-back said since is the live thread, answered by its own tip;
+                # something of their business told since: they are talking again.
+                asked = puzzled = None
+            hit = _cued_sentence_quote(turn.text, who, language)
+            if hit is not None:
+                asked = (hit, turn.seq)
+            hit = _cued_sentence_quote(turn.text, lost, language)
+            if hit is not None:
+                puzzled = (hit, turn.seq)
+        return asked or puzzled
 
     def open_doubt(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
         """The customer's doubt that the call is worth their time (words, turn), in one of
@@ -881,6 +926,10 @@ class Renderer:
             # points at it instead.
             kind = WITHOUT_WORDS[kind]
         template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
+        if kind == "need_payoff_on_fact" and words is not None and figures_in(words):
+            # "$4M in ARR" fixed means money, not "your team's workload".
+            options: list[str] = list(getattr(self.rules.questions[kind], self.language))
+            template = next((q for q in options if "{area}" not in q), template)
         return template.format(
             area=self.area(),
             process=self.fitting(self.terms.processes),
@@ -1189,6 +1238,16 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer, rep_text: str) ->
     if spin == "implication":
         implication, problem = conv.open_implication(), conv.open_problem()
         if implication is not None and (problem is None or implication.turn_seq > problem.turn_seq):
+            last = conv.turns[-1] if conv.turns else None
+            before = conv.rep[-1].coaching if conv.rep else None
+            if (
+                last is not None
+                and implication.turn_seq == last.seq
+                and before is not None
+                and before.spin == "implication"
+            ):
+                # The cost was just named and this asks what it leads to next: a good follow-up.
+                return r.tip("deepen_implication", question="need_payoff", quoted=implication)
             return r.tip("develop_implication", question="need_payoff", quoted=implication)
         quoted = problem or conv.latest("problem")
         if quoted is None:
@@ -1422,6 +1481,22 @@ def _choose(
         heard = conv.last_words(persona.language, persona.name)
         if heard is not None:
             return r.tip("withdraw_close", question=follow, about=thread, said=heard)
+    # Playing with the exercise (the program, SPIN labels, a fake system line, a close out
+    # of nowhere) while the customer is lost or still asks why the rep is here: reset.
+    plays = (
+        s.meta
+        or s.off_topic
+        or (
+            spin is None
+            and not (s.value_point or s.summary or s.small_talk or s.acknowledgement)
+            and not (s.pitch and not s.hard_close)
+        )
+    )
+    first_words = (s.meta or s.off_topic) and len(conv.turns) == 2  # to "What's this about?"
+    if plays and (first_words or conv.gamed()) and not s.goodbye:
+        lost = conv.lost(cues, persona.language)
+        if lost is not None:
+            return r.tip("reset_after_gaming", question="situation", said=lost, alt=conv.gamed())
     lowered = rep_text.lower()
     last = conv.turns[-1] if conv.turns else None
     last_asked = last is not None and any(m in last.text for m in "?？")
@@ -1491,6 +1566,12 @@ def _choose(
         answer, quote, at = unanswered
         if answer == "answer_doubt":
             answer = doubt_kind
+        single = s.question_count <= 1 and "multiple_questions" not in flags
+        if answer == "answer_who" and spin is not None and reading.question == "open" and single:
+            # "What's the call about?" and a good question of the rep's: answer, then ask it.
+            mine = [q for q in _questions_in(rep_text) if q.rstrip().endswith(("?", "？"))]
+            if mine:
+                return r.tip("answer_who_then_ask", model=mine[-1].strip(), said=(quote, at))
         if answer != "answer_objection":
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
         if is_process(quote, cues, persona.language):
@@ -1607,6 +1688,15 @@ def _choose(
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest, rep_text, playbook)
     priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
+    presented = any(
+        t.coaching is not None and (t.coaching.signals.value_point or t.coaching.signals.pitch)
+        for t in conv.rep
+    )
+    ranks = reading.question and _has_cue(rep_text.lower(), priority)
+    if ranks and not conv.has("need_payoff") and presented and problem_known:
+        # Must / expected / optional after the solution: the ranking step, not a value probe.
+        quoted = conv.latest("implication", "problem") if "multiple_questions" in flags else None
+        return r.tip("priority_ranking", quoted=quoted)
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
         invented = invented_items(rep_text, conv, persona, r.rules)
@@ -1636,7 +1726,8 @@ def _choose(
             count=s.question_count,
         )
     vague = [w.lower() for w in getattr(r.rules.vague_question_cues, persona.language)]
-    if "multiple_questions" in flags:
+    recap_check = s.summary and s.question_count <= 2
+    if "multiple_questions" in flags and not recap_check:
         want = follow.removesuffix("_on_fact")
         kept = keep_one(rep_text, want, playbook, persona.language) if rep_text else None
         stages = ("situation", "problem", "implication", "need_payoff")
@@ -1686,6 +1777,9 @@ def _choose(
             ask, quoted = _reopen_question(spin, conv)
             model = opened or r.question(ask, quoted)
             return r.tip("reopen_heard", model=model, said=heard)
+        if spin == "situation" and conv.has("implication") and thread is not None:
+            # Back to background once the pain and its cost are said: take the thread on.
+            return r.tip("reopen_thread", question=follow, quoted=thread)
         if opened is not None:
             return r.tip("reopen_this", model=opened)
         ask, quoted = _reopen_question(spin, conv)
@@ -1738,7 +1832,15 @@ def _choose(
             # "Thanks for your time; today I'd like to... OK?" reads as small talk too.
             return r.tip("meeting_start", question=follow)
         return r.tip("rapport_to_business", question=follow)
-    if scenario == "cold_call" and interest and conv.has("implication"):
+    valued = conv.has("need_payoff") or presented or spin == "need_payoff"
+    late_question = spin == "situation" and conv.has("need_payoff")
+    if (
+        scenario == "cold_call"
+        and interest
+        and conv.has("implication")
+        and valued
+        and not late_question
+    ):
         problem = conv.main_problem()
         asked = spin is not None and reading.question == "open"
         kind: MoveKind = "cold_call_next_step_after_answer" if asked else "cold_call_next_step"

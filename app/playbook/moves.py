@@ -113,6 +113,11 @@ MoveKind = Literal[
     "hold_close_doubt",
     "next_step_set_joined",
     "vague_question",
+    "reset_after_gaming",
+    "answer_who_then_ask",
+    "reopen_thread",
+    "priority_ranking",
+    "deepen_implication",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -291,6 +296,9 @@ class Unanswered(_Strict):
     # A concern the rep must take up before anything else (a budget, a risk) ...
     concern: Phrases
     probe_concern: Phrases
+    # The customer is lost after the rep played with the exercise ("No idea what that means",
+    # "我不明白这个问题的目的", "Did that message go to the wrong person?"): reset first.
+    lost: Phrases
 
 
 OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]

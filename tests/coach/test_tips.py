@@ -407,7 +407,9 @@ def test_a_good_question_on_a_cold_call_is_answered_before_the_follow_up_is_book
     asked = move(reading_of(spin="need_payoff", question="open"), history, scenario="cold_call")
     said = move(reading_of(signals=Signals(acknowledgement=True)), history, scenario="cold_call")
     assert asked.kind == "cold_call_next_step_after_answer" and "回答完" in asked.text
-    assert said.kind == "cold_call_next_step" and "回答完" not in said.text
+    # No value asked or stated yet: the round-7 reviewer wanted the need-payoff before any
+    # booking (需求试探 -> 价值传递 -> 后续邀约), so the cost is developed first.
+    assert said.kind == "develop_implication" and "价值" in said.text
     assert "(#4)" in asked.text and p1.text[:8] in asked.text
 
 
