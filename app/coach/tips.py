@@ -1495,7 +1495,9 @@ def _choose(
     first_words = (s.meta or s.off_topic) and len(conv.turns) == 2  # to "What's this about?"
     if plays and (first_words or conv.gamed()) and not s.goodbye:
         lost = conv.lost(cues, persona.language)
-        if lost is not None:
+        pending = conv.pending_push_back(persona.language)
+        if lost is not None and (pending is None or pending[1] < lost[1]):
+            # ("Slow down. I'm not buying anything on this call." since: that comes first.)
             return r.tip("reset_after_gaming", question="situation", said=lost, alt=conv.gamed())
     lowered = rep_text.lower()
     last = conv.turns[-1] if conv.turns else None
