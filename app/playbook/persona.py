@@ -160,6 +160,11 @@ class Persona(_Open):
         return None
 
     @property
+    def needs(self) -> dict[str, NeedPayoff]:
+        """Every need-payoff by its id, in file order."""
+        return {n.id: n for p in self.problems for n in p.need_payoffs}
+
+    @property
     def need_payoff_count(self) -> int:
         return sum(len(p.need_payoffs) for p in self.problems)
 

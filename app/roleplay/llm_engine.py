@@ -179,7 +179,7 @@ class LLMEngine:
         """The last message: this turn's rep words and the direction for the reply."""
         d = ctx.decision
         # A ranking names each need said earlier with the persona's priority for it.
-        priorities = {n.id: n.priority for p in ctx.persona.problems for n in p.need_payoffs}
+        priorities = {i: n.priority for i, n in ctx.persona.needs.items()}
         return self.prompts.render(
             TURN_PROMPT,
             ctx.language,

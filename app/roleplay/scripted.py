@@ -158,7 +158,7 @@ def compose_reply(ctx: ReplyContext) -> str:
 def _ranking(ctx: ReplyContext) -> str:
     """The needs said so far, in the decision's order, each named in its priority's words."""
     lines = ctx.rules.lines[ctx.language]
-    needs = {n.id: n for p in ctx.persona.problems for n in p.need_payoffs}
+    needs = ctx.persona.needs
     items: list[str] = []
     for fact in ctx.decision.recalled:
         need = needs.get(fact.id)

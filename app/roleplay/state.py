@@ -793,8 +793,7 @@ def _ranked_needs(state: CustomerState, persona: Persona) -> list[RevealedFact]:
     order = {"must": 0, "expected": 1, "optional": 2}
     said = [
         (order[n.priority], state.revealed.index(n.id), n.id)
-        for p in persona.problems
-        for n in p.need_payoffs
+        for n in persona.needs.values()
         if n.id in state.revealed
     ]
     found = (as_revealed(persona, fid) for _, _, fid in sorted(said))
