@@ -227,18 +227,6 @@ class Missed(Text):
     question: QuestionKind | Literal["focus"]
 
 
-class ReopenForm(_Strict):
-    """A closed question's form: what it asks about, and that subject asked openly."""
-
-    language: Language
-    pattern: str
-    # By the question's SPIN type, `any` for the rest; {subject}: what the rep asked about.
-    open: dict[Literal["situation", "problem", "implication", "need_payoff", "any"], str]
-
-    def compiled(self) -> re.Pattern[str]:
-        return _compiled(self.pattern)
-
-
 class SetupForm(_Strict):
     """A background question's form: what it asks about (the group `subject`)."""
 
@@ -247,6 +235,13 @@ class SetupForm(_Strict):
 
     def compiled(self) -> re.Pattern[str]:
         return _compiled(self.pattern)
+
+
+class ReopenForm(SetupForm):
+    """A closed question's form: what it asks about, and that subject asked openly."""
+
+    # By the question's SPIN type, `any` for the rest; {subject}: what the rep asked about.
+    open: dict[Literal["situation", "problem", "implication", "need_payoff", "any"], str]
 
 
 @functools.cache
