@@ -219,7 +219,7 @@ def _cued(
 ) -> str | None:
     """The customer's words that carry one of these cues, quoted short; `extend`: a short
     sentence ("I doubt it.") takes the next one, which says what."""
-    words = [w.lower() for w in getattr(phrases, language)]
+    words = phrases.lowered(language)
     at = next((i for i, p in enumerate(sentences) if _has_cue(p.lower(), words)), -1)
     if at < 0:
         return None
@@ -439,8 +439,8 @@ class Conversation:
         blind reviews still wanted "who are you?" answered); after a full opener it does. After
         an opener that gave a name and a company, the customer asking the rep to go on ("I'm
         listening", "你说") settles it too."""
-        words = tuple(w.lower() for w in getattr(cues.who, language))
-        go_on = tuple(w.lower() for w in getattr(cues.go_on, language))
+        words = cues.who.lowered(language)
+        go_on = cues.go_on.lowered(language)
         opener = self.opener
         full_opener = (
             opener is not None
@@ -477,8 +477,8 @@ class Conversation:
         back or told anything of their business since."""
         if self.has("problem"):
             return None
-        who = tuple(w.lower() for w in getattr(cues.who, language))
-        lost = tuple(w.lower() for w in getattr(cues.lost, language))
+        who = cues.who.lowered(language)
+        lost = cues.lost.lowered(language)
         pushed = tuple(
             w.lower()
             for phrases in (cues.objection, cues.sceptic, cues.doubt)
@@ -507,7 +507,7 @@ class Conversation:
         """The customer's doubt that the call is worth their time (words, turn), in one of
         their last two turns, when the rep has not answered it since with a pitch, a value, a
         recap or a next step and they have told nothing new."""
-        words = tuple(w.lower() for w in getattr(cues.doubt, language))
+        words = cues.doubt.lowered(language)
         found: tuple[str, int] | None = None
         seen: set[str] = set()
         recent = [t.seq for t in self.turns if t.speaker == "customer"][-2:]
@@ -814,7 +814,7 @@ def asked_again(
     lowered = rep_text.lower()
     if reading.spin == "situation" and not reading.signals.asks_value:
         return None
-    whether = [w.lower() for w in getattr(rules.asks_again_cues, persona.language)]
+    whether = rules.asks_again_cues.lowered(persona.language)
     if reading.spin == "problem" and not _has_cue(lowered, whether):
         return None
     for said in conv.said:
@@ -864,7 +864,7 @@ class Renderer:
         clauses = [c for c in clauses if c]
         if not clauses:
             return "对方最近的项目" if self.language == "zh" else "their latest project"
-        cues = [w.lower() for w in getattr(self.rules.news_cues, self.language)]
+        cues = self.rules.news_cues.lowered(self.language)
         dated = [c for c in clauses if _has_cue(c.lower(), cues)]
         news = (dated or clauses)[-1]
         if self.language == "en" and re.match(r"(?:The|A|An)\b", news):
@@ -1116,7 +1116,7 @@ def _next_step_tip(
         return r.tip("concrete_time", question="next_step", about=conv.main_problem())
     pain = conv.main_problem()
     time = meeting_time(rep_text, step.time_text or "", playbook, r.language)
-    joined = [w.lower() for w in getattr(r.rules.joined_cues, r.language)]
+    joined = r.rules.joined_cues.lowered(r.language)
     if pain is not None and _has_cue(rep_text.lower(), joined):
         # Who joins is settled: shape the meeting around the value (else the problem) instead.
         words = conv.latest("need_payoff") or pain
@@ -1205,7 +1205,7 @@ def _spin_tip(spin: SpinType, conv: Conversation, r: Renderer, rep_text: str) ->
         asked = next((t for t in conv.rep if problem and t.seq == problem.turn_seq - 1), None)
         before = asked.coaching if asked is not None else None
         as_fact = before is not None and before.spin == "situation"
-        pains = [w.lower() for w in getattr(r.rules.pain_words, r.language)]
+        pains = r.rules.pain_words.lowered(r.language)
         text = next(
             (f.text for f in r.persona.all_facts() if problem and f.id == problem.fact_id), ""
         )
@@ -1309,7 +1309,7 @@ def invented_items(
 
 def is_denial(quote: str, cues: Unanswered, language: Language) -> bool:
     """Whether an objection denies a problem ("Not a problem we have")."""
-    return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.denial, language)])
+    return _has_cue(quote.lower(), cues.denial.lowered(language))
 
 
 def _back_to_pain(denied: tuple[str, int], pain: Said, r: Renderer, follow: QuestionKind) -> Tip:
@@ -1329,7 +1329,7 @@ def _back_to_pain(denied: tuple[str, int], pain: Said, r: Renderer, follow: Ques
 
 def is_process(quote: str, cues: Unanswered, language: Language) -> bool:
     """Whether an objection names the buyer's process (a tender, a board vote)."""
-    return _has_cue(quote.lower(), [w.lower() for w in getattr(cues.process, language)])
+    return _has_cue(quote.lower(), cues.process.lowered(language))
 
 
 def probe_for(quote: str, r: Renderer) -> str:
@@ -1339,11 +1339,11 @@ def probe_for(quote: str, r: Renderer) -> str:
     cues, lang = r.rules.unanswered, r.language
     lowered = quote.lower()
     probes = cues.probe
-    if _has_cue(lowered, [w.lower() for w in getattr(cues.competitor, lang)]):
+    if _has_cue(lowered, cues.competitor.lowered(lang)):
         probes = cues.probe_competitor
-    elif _has_cue(lowered, [w.lower() for w in getattr(cues.sceptic, lang)]):
+    elif _has_cue(lowered, cues.sceptic.lowered(lang)):
         probes = cues.probe_sceptic
-    elif _has_cue(lowered, [w.lower() for w in getattr(cues.concern, lang)]):
+    elif _has_cue(lowered, cues.concern.lowered(lang)):
         probes = cues.probe_concern
     spoken = fragment(quote, lang, limit=PROBE_LIMITS[lang]) or quote
     return probes.pick(lang, len(r.conv.rep)).format(quote=spoken)
@@ -1503,7 +1503,7 @@ def _choose(
     last = conv.turns[-1] if conv.turns else None
     last_asked = last is not None and any(m in last.text for m in "?？")
     rival = conv.live_competitor(cues, persona.language)
-    fake = [w.lower() for w in getattr(r.rules.fake_ack_cues, persona.language)]
+    fake = r.rules.fake_ack_cues.lowered(persona.language)
     if (
         last is not None
         and last.speaker == "customer"
@@ -1529,7 +1529,7 @@ def _choose(
                 thread_seq=live[1],
             )
             return Tip(tip.kind, tip.text, tip.says, (heard[1], live[1]))
-    brushing = [w.lower() for w in getattr(r.rules.brush_off_cues, persona.language)]
+    brushing = r.rules.brush_off_cues.lowered(persona.language)
     if last is not None and last.speaker == "customer" and _has_cue(lowered, brushing):
         sentences = [p.strip() for p in _SENTENCE.split(last.text) if p.strip()]
         concern = _cued(sentences, cues.concern, persona.language, extend=False)
@@ -1689,7 +1689,7 @@ def _choose(
         )
     if s.next_step.proposed:
         return _next_step_tip(reading, conv, r, interest, rep_text, playbook)
-    priority = [w.lower() for w in getattr(r.rules.priority_cues, persona.language)]
+    priority = r.rules.priority_cues.lowered(persona.language)
     presented = any(
         t.coaching is not None and (t.coaching.signals.value_point or t.coaching.signals.pitch)
         for t in conv.rep
@@ -1727,7 +1727,7 @@ def _choose(
             said=brushed,
             count=s.question_count,
         )
-    vague = [w.lower() for w in getattr(r.rules.vague_question_cues, persona.language)]
+    vague = r.rules.vague_question_cues.lowered(persona.language)
     recap_check = s.summary and s.question_count <= 2
     if "multiple_questions" in flags and not recap_check:
         want = follow.removesuffix("_on_fact")

@@ -195,6 +195,11 @@ class Phrases(_Strict):
         items: list[str] = getattr(self, language)
         return items[index % len(items)]
 
+    def lowered(self, language: Language) -> tuple[str, ...]:
+        """The phrases of this language in lower case, as cues are matched."""
+        items: list[str] = getattr(self, language)
+        return tuple(w.lower() for w in items)
+
 
 class IndustryTerms(_Strict):
     # How the industry's buyers read mid-sentence ("hospitals", "物流公司").
