@@ -104,10 +104,7 @@ def test_conversation_batches_tuned_on_are_read_well(rules: CoachRules) -> None:
 def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
     """Never tuned on: figures are printed (never the misses); a holdout asserts no floor it was
     not read against, only that the learned layer does not read SPIN types worse than the rules.
-    `conv_blind6_*` was read once (2026-12-01, main at aca5986, after the last coach change of
-    round 6: SPIN 0.915 zh / 0.922 en against 0.779 / 0.762 by the rules, openness 0.932 /
-    0.937, summary P/R 0.96/1.00 and 1.00/1.00, next step 0.93/0.96 and 0.81/0.88): its floors
-    sit just under that."""
+    (`conv_blind6_*`, read once in round 6, keeps its floors among the former holdouts below.)"""
     figures = _conversation_figures(rules, tuned_on=False)
     if not figures:
         pytest.skip("no never-tuned-on conversation batch in data/labelled/conversations/")
@@ -117,16 +114,10 @@ def test_blind_conversation_batches_report_figures(rules: CoachRules) -> None:
         assert not learned.misses and not plain.misses
         assert learned.turns >= 100
         assert learned.spin >= plain.spin
-        if "blind6" in learned.batch:
-            assert learned.spin >= plain.spin + 0.1, learned.batch
-            assert learned.question >= 0.9, learned.batch
-            for behaviour, p, r in (("summary", 0.9, 0.9), ("next_step", 0.8, 0.85)):
-                assert (learned.precision(behaviour) or 0) >= p, (learned.batch, behaviour)
-                assert (learned.recall(behaviour) or 0) >= r, (learned.batch, behaviour)
 
 
 def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
-    """`conv_blind2_*` to `conv_blind5_*` were holdouts, each read for its figures before being
+    """`conv_blind2_*` to `conv_blind6_*` were holdouts, each read for its figures before being
     made training data (2026-12-01). Trained on now, they are no longer blind: these are
     regression floors on tuned-on data (what generalises is measured by `salescoach coach train
     --cv 4`), at least what the holdout readings were: SPIN type and openness as on blind2 and
@@ -135,9 +126,9 @@ def test_former_holdouts_keep_their_floors(rules: CoachRules) -> None:
     former = {
         name: per
         for name, per in figures.items()
-        if any(f"blind{n}_" in name for n in (2, 3, 4, 5))
+        if any(f"blind{n}_" in name for n in (2, 3, 4, 5, 6))
     }
-    assert len(former) == 8
+    assert len(former) == 10
     for per in former.values():
         learned, plain = per["rules + learned"], per["rules"]
         assert learned.spin >= 0.92 and learned.question >= 0.95, learned.batch
