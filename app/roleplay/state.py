@@ -607,8 +607,11 @@ def _lexicon(m: Matching) -> _Lexicon:
 
 
 def match_score(fact: Fact | PublicFact, topic: Topic) -> int:
-    """How well the question's words point at this fact: keyword hits weigh 3, shared terms 1."""
-    hits = sum(1 for kw in fact.keywords if topic.names(kw))
+    """How well the question's words point at this fact: keyword hits weigh 3, shared terms 1.
+    Keywords that are forms of one word ("scheduling", "schedulers") are one hit: "scheduled
+    PMs" names the scheduling no more than "maintenance" names the maintenance."""
+    stems = topic.lexicon.keyword_stems
+    hits = len({stems(kw) or kw for kw in fact.keywords if topic.names(kw)})
     return 3 * hits + len(topic.lexicon.fact_terms(fact, topic.language) & topic.terms)
 
 

@@ -271,3 +271,32 @@ def test_slipping_ship_dates_for_the_new_customer_reach_marks_late_deliveries() 
         coaching("implication", language="en"),
     )
     assert d.act == "reveal" and [f.id for f in d.facts] == ["i2"]
+
+
+def test_forms_of_one_keyword_count_once_so_the_question_s_subject_wins() -> None:
+    # "scheduled" is a form of both "scheduling" and "schedulers"; the question is about
+    # maintenance, which the options list ("scheduled PMs, run-to-failure") only qualifies.
+    t = Talk("mark-packaging")
+    d = t.say(
+        "How is maintenance handled across the three plants today: mostly scheduled PMs, "
+        "run-to-failure, or something else?",
+        coaching("situation", language="en"),
+    )
+    assert d.act == "reveal" and d.facts[0].id == "s2"
+
+
+def test_equipment_going_down_is_the_downtime_and_how_soon_is_no_timeline_question() -> None:
+    # "goes down" is the persona's downtime (a listed word form), and "how soon do you find
+    # out" asks about the breakdown, not the project's timeline (a public fact).
+    t = Talk("mark-packaging")
+    t.say("How is maintenance handled today?", coaching("situation", language="en"))
+    d = t.say(
+        "When one of those goes down unexpectedly, what's usually behind it, and how soon "
+        "do you find out?",
+        coaching("problem", language="en"),
+    )
+    assert d.act == "reveal" and d.facts[0].id == "p1"
+    t = Talk("mark-packaging")
+    t.say("How is maintenance handled today?", coaching("situation", language="en"))
+    timeline = t.say("How soon do you need something running?", coaching(None, language="en"))
+    assert timeline.act == "reveal" and timeline.facts[0].topic == "timeline"
