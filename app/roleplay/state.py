@@ -417,7 +417,12 @@ class Topic:
         question names little of its own: one word at most (two Chinese characters). "What
         trouble do you have with that corrugator downtime?" names a topic of its own."""
         own = self.own_size <= (2 if self.language == "zh" else 1)
-        return own and self._points_back(self.words, self.content)
+        return own and self.points_back
+
+    @cached_property
+    def points_back(self) -> bool:
+        """A pointing word stands for what was said ("where does THAT process break down?")."""
+        return self._points_back(self.words, self.content)
 
     @cached_property
     def points_at_cause(self) -> bool:
@@ -663,6 +668,14 @@ def _best(candidates: Sequence[Fact], topic: Topic) -> tuple[Fact | None, int]:
     return best[2], best[0]
 
 
+def _best_or_next(candidates: Sequence[Fact], topic: Topic) -> Fact | None:
+    """The best match, but a stray shared word (below `matching.min_score`) is no match: the
+    first candidate, in the persona's order ("how long are they without one?" shares
+    "student" with the grades problem and asks nothing about it)."""
+    best, score = _best(candidates, topic)
+    return best if score >= topic.matching.min_score else next(iter(candidates), None)
+
+
 def _pool(
     kind: FactKind, state: CustomerState, persona: Persona
 ) -> tuple[list[Fact], Reason | None]:
@@ -897,13 +910,18 @@ def _answer_spin(
                     chosen = cause
                 elif (
                     topic.refers_back
+                    # "Where does that process break down?": a problem question pointing at
+                    # what was described, in words naming nothing of this persona. (English
+                    # only: a Chinese question's content is cut by characters, so 那 before a
+                    # noun of its own, 那会员复购率, can pass for a pointing word.)
+                    or (kind == "problem" and topic.language == "en" and topic.points_back)
                     or kind == "need_payoff"
                     or _asks_about_setup(kind, topic, closed, state, persona)
                 ):
                     # "Where does that fall short?" names nothing but points back at the
                     # thread in hand, and "what would you like to see first?" names no
                     # problem: answered in the persona's order, like a generic question.
-                    chosen = _best(pool, topic)[0]
+                    chosen = _best_or_next(pool, topic)
                 else:
                     return _Move(act="deflect", reason=_honest(kind))
             elif (
@@ -932,7 +950,7 @@ def _answer_spin(
                     # A new kind of question about something already described ("what's hard
                     # about that scheduling?" after the scheduling setup): the next fact of
                     # the asked kind, in the persona's order.
-                    chosen = _best(pool, topic)[0]
+                    chosen = _best_or_next(pool, topic)
                 elif (
                     said
                     and not pool
@@ -1090,12 +1108,10 @@ def _setup_answer(
     if kind == "situation" and hit.id not in state.revealed and thread != "situation":
         if persona.fact_kind(hit.id) == "problem":
             return None if cold else hit
-        best, score = _best(pool, topic)
-        # A stray shared word is no match: the persona's next situation fact.
-        return best if score >= topic.matching.min_score else next(iter(pool), None)
+        return _best_or_next(pool, topic)
     said_setup = hit.id in state.revealed and thread == "situation"
     if kind == "problem" and said_setup and not problem_known(state, persona):
-        return _best(pool, topic)[0]
+        return _best_or_next(pool, topic)
     if kind == "problem" and thread != "situation" and hit.id != thread:
         # "What's the hardest part about spotting an at-risk account?" reaches the need behind
         # an unsaid pain: the buyer names the pain itself.

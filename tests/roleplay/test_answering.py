@@ -300,3 +300,37 @@ def test_equipment_going_down_is_the_downtime_and_how_soon_is_no_timeline_questi
     t.say("How is maintenance handled today?", coaching("situation", language="en"))
     timeline = t.say("How soon do you need something running?", coaching(None, language="en"))
     assert timeline.act == "reveal" and timeline.facts[0].topic == "timeline"
+
+
+def test_a_problem_question_pointing_at_the_described_process_reveals_a_problem() -> None:
+    t = Talk("morgan-saas")
+    setup = t.say(
+        "How does your team decide today which accounts are healthy and which need attention?",
+        coaching("situation", language="en"),
+    )
+    assert setup.act == "reveal" and setup.facts[0].kind == "situation"
+    d = t.say("Where does that process tend to break down?", coaching("problem", language="en"))
+    assert d.act == "reveal" and d.facts[0].kind == "problem"
+    # Naming a topic of its own the persona lacks is still answered honestly.
+    d = t.say(
+        "Where does the coffee machine tend to break down?", coaching("problem", language="en")
+    )
+    assert d.facts == []
+
+
+def test_a_stray_shared_word_does_not_pick_the_next_problem() -> None:
+    # "student" is also in the grades problem's words; the question asks how long a student is
+    # without a laptop once the broken laptops are out: the next problem in the persona's order.
+    t = Talk("karen-education")
+    t.greet()
+    t.say("How are the laptops tracked today?", coaching("situation", language="en"))
+    first = t.say(
+        "What's been the hardest part of keeping the devices running?",
+        coaching("problem", language="en"),
+    )
+    assert first.facts[0].id == "p1"
+    d = t.say(
+        "When a student's laptop breaks or goes missing, how long are they usually without one?",
+        coaching("problem", "closed", language="en", asks_value=True),
+    )
+    assert d.act == "reveal" and d.facts[0].id == "p2"
