@@ -651,6 +651,11 @@ def _learned_reading(
         for name in policy.no_spin_with
     ):
         update["spin"] = None
+    if update.get("question", reading.question) is None:
+        # A turn that asks nothing asks no SPIN question (SPIN.md; no labelled turn has a type
+        # without a question): "And our support team works around the clock." is no problem
+        # question, whatever its words lean to.
+        update["spin"] = None
     return reading.model_copy(update=update)
 
 

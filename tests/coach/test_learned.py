@@ -73,6 +73,16 @@ def test_the_learned_layer_decides_where_the_rules_are_not_explicit(
     assert not learned.signals.pitch
 
 
+def test_a_turn_the_model_reads_as_asking_nothing_asks_no_spin_question(
+    rules: coaching.CoachRules,
+) -> None:
+    # The spin head leans to "problem", the openness head to no question: no SPIN type.
+    text = "And our support team works around the clock."
+    model = one_feature_model("w:clock", "problem", "none")
+    reading = read(text, rules.model_copy(update={"learned": model}))
+    assert reading.question is None and reading.spin is None
+
+
 def test_explicit_rules_outrank_the_model(rules: coaching.CoachRules) -> None:
     # Strong problem cues score above learned.yaml's spin_rules_win_at: the rules' type stands.
     text = "Have you had any problems with late deliveries, and how often do they go wrong?"
