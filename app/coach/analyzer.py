@@ -685,7 +685,11 @@ def _learned_behaviours(
             kept = kept or name in u.cues
             chat = name == "off_topic" and "chat_question" in u.cues and conv.rapport_done
             kept = kept or chat
-        setattr(signals, name, kept or _likelihood(guess) >= policy.threshold(name))
+        said = kept or _likelihood(guess) >= policy.threshold(name)
+        if said and not kept and name in policy.needs_cue:
+            sig = rules.signals
+            said = any(getattr(sig, c).found(u.text, u.language) for c in policy.needs_cue[name])
+        setattr(signals, name, said)
     signals.small_talk = signals.small_talk or rapport
     if policy.meta_off_topic != "learned" and signals.meta:
         signals.off_topic = policy.meta_off_topic == "always"

@@ -419,6 +419,11 @@ class LearningRules(_Strict):
     # Behaviours where the cue of signals.yaml stands when it matches the turn (narrower than
     # `rules_stand`: the rules' own reading may add more, from the conversation).
     cues_stand: list[Literal["off_topic", "hard_close"]] = Field(default_factory=list)
+    # Behaviours the learned layer may add only where one of these signals.yaml cues matches
+    # the turn (a goodbye says goodbye or thanks: "好的,都记下了" late in a call is no goodbye).
+    needs_cue: dict[LearnedBehaviour, list[Literal["goodbye", "thanks_for_time", "thanks"]]] = (
+        Field(default_factory=dict)
+    )
     # Behaviours that ask no SPIN question when the reading ends with them (SPIN.md: a remark
     # off the topic, words to the program, a summary checked back, a close, a next step).
     no_spin_with: list[LearnedBehaviour] = Field(default_factory=list)

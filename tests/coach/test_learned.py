@@ -14,6 +14,7 @@ from app.cli import main
 from app.coach.analyzer import read
 from app.coach.labelled import batches
 from app.coach.learned import FEATURES_VERSION, Head, LearnedModel, load_model
+from app.coach.schemas import CoachContext, EarlierTurn
 from app.playbook import coaching
 from app.playbook.errors import PlaybookError
 from tests.coach.conftest import LABELLED, PLAYBOOK
@@ -81,6 +82,24 @@ def test_a_turn_the_model_reads_as_asking_nothing_asks_no_spin_question(
     model = one_feature_model("w:clock", "problem", "none")
     reading = read(text, rules.model_copy(update={"learned": model}))
     assert reading.question is None and reading.spin is None
+
+
+def test_the_learned_layer_adds_a_goodbye_only_where_the_turn_says_goodbye_or_thanks(
+    rules: coaching.CoachRules,
+) -> None:
+    # A goodbye head that always says yes: only turns with a goodbye or thanks cue take it.
+    model = LearnedModel(
+        format=FEATURES_VERSION,
+        heads={"goodbye": Head(classes=["yes"], offset=0, bias=[5.0])},
+        slots=1,
+        weights={},
+    )
+    with_model = rules.model_copy(update={"learned": model})
+    ctx = CoachContext.of("discovery", [EarlierTurn(seq=1, speaker="customer", text="嗯。")])
+    assert not read("好的,都记下了。", with_model, ctx, language="zh").signals.goodbye
+    assert read("谢谢王总,您先忙。", with_model, ctx, language="zh").signals.goodbye
+    assert read("cool, sending today. ttyl luis!", with_model, ctx, language="en").signals.goodbye
+    assert not read("I'll send the recap later today.", rules, ctx, language="en").signals.goodbye
 
 
 def test_explicit_rules_outrank_the_model(rules: coaching.CoachRules) -> None:
