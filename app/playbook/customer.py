@@ -67,6 +67,7 @@ LineKind = Literal[
     "elaborate",
     "confirm_summary",
     "already_agreed",
+    "open_floor",
     "rank",
 ]
 LINE_KINDS: tuple[LineKind, ...] = get_args(LineKind)
@@ -177,6 +178,8 @@ class LineSet(BaseModel):
     elaborate: list[str] = Field(default_factory=list)
     confirm_summary: list[str] = Field(default_factory=list)
     already_agreed: list[str] = Field(default_factory=list)
+    # A goodbye while interested and nothing agreed: the floor back to the rep, once.
+    open_floor: list[str] = Field(default_factory=list)
     # Asked to sort what they need (must / expected / optional): {ranking} is the needs said so
     # far, each in its priority's words (`rank_items`).
     rank: list[str] = Field(default_factory=list)

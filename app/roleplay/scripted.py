@@ -63,8 +63,8 @@ def _line_kinds(ctx: ReplyContext) -> list[LineKind]:
         case "acknowledge":
             if d.reason == "value_point":
                 return ["value_reply"]
-            if d.reason == "already_agreed":
-                return ["already_agreed"]
+            if d.reason in ("already_agreed", "open_floor"):
+                return [d.reason]
             return ["confirm_summary" if d.reason == "summary" else "acknowledge"]
         case "deflect":
             return [_DEFLECTIONS.get(d.reason, "deflect_nothing_left")]

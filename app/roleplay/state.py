@@ -35,6 +35,9 @@ The rule set, applied to every rep turn in this order:
 4. What the customer does (first match wins):
    - a goodbye: `goodbye`, a closing line, `ended` True (a next step proposed in the same turn,
      or a slot the customer offered, is answered first, as below, and the call still ends);
+     but the first goodbye with real interest (`interest`, below) and nothing agreed or offered
+     ("Helpful, thanks.") gets `acknowledge`, reason `open_floor`: "anything else?", the call
+     goes on;
    - meta (talks to the program, asks for hidden needs, "are you an AI?") or no words at all
      (emoji only, keyboard mashing: `noise`): `puzzled`, in character, nothing revealed;
    - a hard close (sign, buy, a discount or deadline): before any need-payoff an objection
@@ -250,6 +253,7 @@ Reason = Literal[
     "no_interest",
     "no_concrete_time",
     "already_agreed",
+    "open_floor",
     "busy",
     "later",
     "counter_taken",
@@ -270,6 +274,8 @@ class CustomerState(BaseModel):
     turns: int = 0  # rep turns seen
     ended: bool = False
     next_step_agreed: bool = False
+    # The customer answered a goodbye with "anything else?" once (the call went on).
+    floor_offered: bool = False
     # The slot the customer offered instead of the rep's, until the rep takes it or another.
     counter: StepOffer | None = None
     counters: int = 0  # slots offered so far
@@ -1338,7 +1344,20 @@ def decide(
 
     # The rep's answer to a slot the customer offered counts as an answer to a proposal.
     answers_step = next_step or takes_counter(state, coaching)
-    if signals.goodbye and not (answers_step and not opener_turn):
+    # A goodbye while the customer is interested and nothing is agreed ("Helpful, thanks."):
+    # once, the customer leaves the rep the floor instead of hanging up.
+    floor = (
+        signals.goodbye
+        and not answers_step
+        and not first_turn
+        and not state.next_step_agreed
+        and not state.floor_offered
+        and has_interest(state, persona, scenario, rules)
+    )
+    if floor:
+        move = _Move(act="acknowledge", reason="open_floor")
+        new.floor_offered = True
+    elif signals.goodbye and not (answers_step and not opener_turn):
         move = _Move(act="goodbye", reason=None)
     elif meta:
         move = _Move(act="puzzled", reason="meta")
@@ -1449,7 +1468,7 @@ def decide(
     for effect in gains:
         _apply(new, effect, +1)
 
-    if signals.goodbye:
+    if signals.goodbye and not floor:
         new.ended = True
     if new.patience <= 0 and not new.ended:
         new.patience = 0

@@ -403,6 +403,35 @@ def test_goodbye_ends_the_call_with_a_closing_line(persona_id: str) -> None:
     assert after.act == "hang_up" and after.facts == []
 
 
+@pytest.mark.parametrize(
+    ("persona_id", "interest"),
+    [("morgan-saas", ["s1", "p1", "i1", "n1"]), ("chen-logistics", ["s1", "p1", "i1", "n1"])],
+)
+def test_an_interested_customer_leaves_the_floor_once_when_nothing_is_agreed(
+    persona_id: str, interest: list[str]
+) -> None:
+    call = Call(persona_id)
+    lang = call.persona.language
+    call.turn("Hi", coaching(question=None, language=lang, small_talk=True))
+    call.state.revealed = list(interest)
+    thanks = {"zh": "好的,谢谢王总。", "en": "Helpful, thanks."}[lang]
+    d, reply = call.turn(thanks, coaching(question=None, language=lang, goodbye=True))
+    assert d.act == "acknowledge" and d.reason == "open_floor" and not d.state.ended
+    assert reply in RULES.variants(lang, call.persona.personality, "open_floor")
+    # Said again, the goodbye ends the call.
+    d, reply = call.turn(thanks, coaching(question=None, language=lang, goodbye=True))
+    assert d.act == "goodbye" and d.state.ended
+
+
+def test_a_goodbye_without_interest_or_after_an_agreed_step_ends_the_call() -> None:
+    for revealed, agreed in ((["s1"], False), (["s1", "p1", "i1", "n1"], True)):
+        t = Talk("morgan-saas")
+        t.greet()
+        t.state.revealed, t.state.next_step_agreed = list(revealed), agreed
+        d = t.say("Thanks, bye!", coaching(question=None, language="en", goodbye=True))
+        assert d.act == "goodbye" and d.state.ended
+
+
 def test_goodbye_with_a_next_step_answers_the_step_and_ends() -> None:
     t = Talk("morgan-saas")
     t.state.revealed = ["s1", "p1", "i1", "n1"]
