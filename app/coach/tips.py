@@ -101,6 +101,7 @@ COUNTER_ACT = "counter_next_step"
 ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
 RECALL_ACT = "recall"
+RANK_ACT = "rank"
 # A push-back the rep has to come back to: an objection, a step put off.
 PUSH_BACK_ACTS = frozenset({"object", DEFERRED_ACT})
 # What a brush-off is ("不好说。", "Hard to tell."); "嗯,你接着说。" (acknowledge) is none.
@@ -307,6 +308,13 @@ class Conversation:
     def has(self, kind: FactKind) -> bool:
         return any(s.kind == kind for s in self.said)
 
+    @property
+    def previous_tip(self) -> str:
+        """The tip shown under the rep's previous turn ("" when none): this one comments on
+        the turn at hand, not the same again."""
+        last = self.rep[-1].coaching if self.rep else None
+        return (last.tip or "") if last is not None else ""
+
     def latest(self, *kinds: FactKind) -> Said | None:
         return next((s for s in reversed(self.said) if s.kind in kinds), None)
 
@@ -399,16 +407,25 @@ class Conversation:
             if last.act not in ("small_talk", "acknowledge"):
                 return None
             hit = _cued(sentences, cues.who, language, extend=False)
-            return ("answer_who", hit, last.seq) if hit is not None else None
+            if hit is not None:
+                return "answer_who", hit, last.seq
+            # "That does touch on what I described. How would it work here?" asks too.
+            hit = _cued(sentences, cues.how, language, extend=False)
+            if hit is not None and self.has("problem"):
+                return "answer_how", hit, last.seq
+            return None
         groups: list[tuple[MoveKind, Phrases]] = [
             ("answer_who", cues.who),
             ("get_to_point", cues.to_the_point),
             ("answer_doubt", cues.doubt),
             ("answer_evidence", cues.evidence),
+            ("answer_how", cues.how),
             ("answer_objection", cues.objection),
         ]
         for kind, phrases in groups:
             hit = _cued(sentences, phrases, language, extend=kind == "answer_objection")
+            if hit is not None and kind == "answer_how" and not self.has("problem"):
+                kind = "answer_question"  # no pain named yet to tie the answer to
             if hit is not None:
                 return kind, hit, last.seq
         if last.act is not None and last.act not in cues.asking_acts:
@@ -449,15 +466,19 @@ class Conversation:
         )
         named = opener is not None and opener.introduced_self
         found: tuple[str, int] | None = None
+        talking = 0  # customer turns of business since the question
         for turn in self.turns:
             if turn.speaker == "customer":
-                if full_opener and any(f.kind != "public" for f in turn.revealed):
+                told = any(f.kind != "public" for f in turn.revealed)
+                talking = talking + 1 if told else talking
+                if told and (full_opener or (named and talking >= 2)):
+                    # Answering the rep's questions turn after turn: the call is under way.
                     found = None
                 if named and found is not None and _has_cue(turn.text.lower(), go_on):
                     found = None
                 hit = _cued_sentence_quote(turn.text, words, language)
                 if hit is not None and turn.act not in cues.skip_acts:
-                    found = (hit, turn.seq)
+                    found, talking = (hit, turn.seq), 0
             elif turn.coaching is not None:
                 s = turn.coaching.signals
                 if s.pitch or s.value_point or s.next_step.proposed:
@@ -471,37 +492,47 @@ class Conversation:
             for t in self.rep
         )
 
-    def lost(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
-        """The customer's latest "what is this about?" (words, turn), else their latest sign
-        of being lost ("No idea what that means"), when they have named no pain, pushed
-        back or told anything of their business since."""
-        if self.has("problem"):
-            return None
+    def lost(self, cues: Unanswered, language: Language) -> tuple[str, int, bool] | None:
+        """The customer's latest "what is this about?" else their latest sign of being lost
+        ("No idea what that means", "莫名其妙") or impatient with a detour ("跟业务无关的就别问了"):
+        words, turn and whether they are lost (not only impatient), when since then they have
+        neither pushed back, told anything of their business nor asked the rep to go on, and
+        the rep has not started over (an apology, or who and why said as a pitch or a value)."""
         who = cues.who.lowered(language)
         lost = cues.lost.lowered(language)
+        impatient = cues.impatient.lowered(language)
+        reset = cues.reset.lowered(language)
+        go_on = cues.go_on.lowered(language)
         pushed = tuple(
             w.lower()
             for phrases in (cues.objection, cues.sceptic, cues.doubt)
             for w in getattr(phrases, language)
         )
-        asked: tuple[str, int] | None = None
-        puzzled: tuple[str, int] | None = None
+        asked: tuple[str, int, bool] | None = None
+        puzzled: tuple[str, int, bool] | None = None
         for turn in self.turns:
+            lowered = turn.text.lower()
             if turn.speaker != "customer":
+                s = turn.coaching.signals if turn.coaching is not None else None
+                said_why = s is not None and (s.value_point or (s.pitch and not s.hard_close))
+                if said_why or _has_cue(lowered, reset):
+                    asked = puzzled = None  # the rep started over
                 continue
-            if _has_cue(turn.text.lower(), pushed) or any(
-                f.kind != "public" for f in turn.revealed
-            ):
+            told = any(f.kind != "public" for f in turn.revealed)
+            if _has_cue(lowered, pushed) or told or _has_cue(lowered, go_on):
                 # A doubt or push-back said since is the live thread, answered by its own tip;
-                # something of their business told since: they are talking again.
+                # something of their business told, or "I'm listening": they are back.
                 asked = puzzled = None
             hit = _cued_sentence_quote(turn.text, who, language)
             if hit is not None:
-                asked = (hit, turn.seq)
-            hit = _cued_sentence_quote(turn.text, lost, language)
-            if hit is not None:
-                puzzled = (hit, turn.seq)
-        return asked or puzzled
+                asked = (hit, turn.seq, True)
+            if _has_cue(lowered, lost):
+                puzzled = (short_quote(turn.text, language), turn.seq, True)
+            elif _has_cue(lowered, impatient):
+                puzzled = (short_quote(turn.text, language), turn.seq, False)
+        # The latest of them: a reset said again quotes what the customer said since.
+        found = [f for f in (asked, puzzled) if f is not None]
+        return max(found, key=lambda f: f[1]) if found else None
 
     def open_doubt(self, cues: Unanswered, language: Language) -> tuple[str, int] | None:
         """The customer's doubt that the call is worth their time (words, turn), in one of
@@ -699,6 +730,19 @@ _NEWS = re.compile(r"[,，;；]\s*|\s+and\s+")
 _WEEKDAY = re.compile(
     r"周[一二三四五六日]|星期[一二三四五六日]|monday|tuesday|wednesday|thursday|friday", re.I
 )
+# A day and its time as said ("Monday at 10am", "下周一上午十点").
+_DAY_TIME = re.compile(
+    r"(?:(?:next|this)\s+)?(?:monday|tuesday|wednesday|thursday|friday)"
+    r"(?:\s+(?:at\s+)?\d{1,2}(?::\d\d)?\s*(?:am|pm|a\.m\.|p\.m\.)?|\s+(?:morning|afternoon))?"
+    r"|(?:下|这|本)?(?:周|星期)[一二三四五六日天](?:上午|下午|晚上)?(?:[0-9一二三四五六七八九十]+点半?)?",
+    re.I,
+)
+
+
+def day_and_time(text: str) -> str | None:
+    """The first day (and its time) named in the text, as said."""
+    found = _DAY_TIME.search(text)
+    return found.group(0).strip() if found is not None else None
 
 
 def _bits(text: str, language: Language) -> set[str]:
@@ -745,7 +789,7 @@ WITHOUT_WORDS: dict[QuestionKind, QuestionKind] = {"problem_on_fact": "problem_o
 # with a unit (三四次, 两天); "一个月" is no figure.
 _FIGURE = re.compile(
     r"\$?\d[\d,.]*\s*(?:%|万|千|亿|k\b|m\b|million|billion)?"
-    r"|[一二三四五六七八九十两几]{2,}(?:个|次|天|台|家|小时|分钟|万|点|成|倍)"
+    r"|[一二三四五六七八九十两几百千]{2,}多?(?:个|次|天|台|家|小时|分钟|万|亿|点|成|倍)"
     r"|[两三四五六七八九十](?:次|天|台|家|小时|万|倍|成)"
 )
 
@@ -758,7 +802,7 @@ def figures_in(text: str) -> list[str]:
         if raw[:1].isdigit() or raw.startswith("$"):
             core = re.sub(r"[^\d.%]", "", raw).rstrip(".")
         else:
-            core = raw.rstrip("个次天台家小时分钟万点成倍")
+            core = raw.rstrip("个次天台家小时分钟万亿点成倍多")
         if core and core != "%":
             found.append(core)
     return found
@@ -797,6 +841,24 @@ def figure_clause(said: Said, language: Language) -> str:
         if first[:1].isupper() and first[1:].islower():
             hit = hit[:1].lower() + hit[1:]
     return hit.rstrip("…").replace('"', "'")
+
+
+def said_back(said: Said, language: Language) -> str | None:
+    """A cost or a value as a question can say it back: its clauses when they are short, else
+    the clause with its figure ("一年就少赚一千多万" for "按我们的营业额算,损耗每高一个点,一年
+    就少赚一千多万": a long sentence read back before a question sounds robotic), else the
+    clauses that make its point."""
+    words = fragment(said.quote, language, limit=PROBE_LIMITS[language])
+    if (
+        words is None
+        or len(words if language == "zh" else words.split()) <= (FRAGMENT_LIMITS[language])
+    ):
+        return words
+    if figures_in(said.quote):
+        hit = fragment(figure_clause(said, language), language, limit=PROBE_LIMITS[language])
+        if hit is not None:
+            return hit
+    return words
 
 
 def asked_again(
@@ -906,10 +968,12 @@ class Renderer:
         if about is not None:
             # A recap plays back the whole point; a question takes up a clause of it, a cost
             # or a value the clause that says it ("上次LIS升级" alone says nothing).
-            longer = WHOLE_LIMITS[self.language] if kind == "summary" else None
-            if longer is None and about.kind in WHOLE_KINDS:
-                longer = PROBE_LIMITS[self.language]
-            words = fragment(about.quote, self.language, limit=longer)
+            if kind == "summary":
+                words = fragment(about.quote, self.language, limit=WHOLE_LIMITS[self.language])
+            elif about.kind in WHOLE_KINDS:
+                words = said_back(about, self.language)
+            else:
+                words = fragment(about.quote, self.language)
 
         def fillable(k: QuestionKind) -> bool:
             """The list's questions get the customer's words and their word for it, if used."""
@@ -925,19 +989,23 @@ class Renderer:
             # Too long to say back, no word of theirs for it, or nothing said: the form that
             # points at it instead.
             kind = WITHOUT_WORDS[kind]
-        template = self.rules.questions[kind].pick(self.language, len(self.conv.rep))
+        options: list[str] = list(getattr(self.rules.questions[kind], self.language))
         if kind == "need_payoff_on_fact" and words is not None and figures_in(words):
-            # "$4M in ARR" fixed means money, not "your team's workload".
-            options: list[str] = list(getattr(self.rules.questions[kind], self.language))
-            template = next((q for q in options if "{area}" not in q), template)
-        return template.format(
-            area=self.area(),
-            process=self.fitting(self.terms.processes),
-            quote=words or "",
-            subject=subject or "",
-            topic="",
-            slot=self.slot(),
-        )
+            # "$4M in ARR" fixed means money: what it would be worth.
+            options = list(getattr(self.rules.questions["need_payoff_on_figure"], self.language))
+        start = len(self.conv.rep) % len(options)
+        fills = {
+            "area": self.area(),
+            "process": self.fitting(self.terms.processes),
+            "quote": words or "",
+            "subject": subject or "",
+            "topic": "",
+            "slot": self.slot(),
+        }
+        rendered = [q.format(**fills) for q in options[start:] + options[:start]]
+        # The model question the previous tip gave is not given again: the next one in the list.
+        given = self.conv.previous_tip
+        return next((q for q in rendered if q not in given), rendered[0])
 
     def tip(
         self,
@@ -972,11 +1040,11 @@ class Renderer:
         if model is None:
             model = self.question(question, about) if question is not None else ""
         values["question"] = model
+        values.setdefault("pain", self.fitting(self.terms.pains))
         values.update(
             name=customer_name(self.persona),
             industry=industry_label(self.persona),
             customers=self.terms.customers.pick(self.language),
-            pain=self.fitting(self.terms.pains),
             news=self.news(),
         )
         return Tip(kind, template.format_map(values), frozenset(move.says), cites)
@@ -1020,6 +1088,9 @@ def open_version(text: str, spin: SpinType, rules: MoveRules, language: Language
         if found is None:
             continue
         subject = found.group("subject").strip(" ,，")
+        cleaned = strip_lead_ins(subject, rules, language)
+        if cleaned != subject or _ASKING.search(subject) or subject[:1] in ("过", "了", "的"):
+            return None  # "关于过预测性维护": no clean subject to say back
         template = form.open.get(spin) or form.open["any"]
         return template.format(subject=subject)
     return None
@@ -1140,6 +1211,25 @@ def setup_words(conv: Conversation, persona: Persona) -> str:
 _SETUP_FILLER = re.compile(r"^(?:现在|目前|平时|一般|主要)+|(?:现在|目前|一般|主要|大概|平时)+$")
 
 
+# A verb of asking or telling left in a subject: the rep's words, not a topic.
+_ASKING = re.compile(r"问|聊|讲讲|说说|了解|想听|\b(?:ask|tell|know|wondering)\b", re.I)
+
+
+def strip_lead_ins(subject: str, rules: MoveRules, language: Language) -> str:
+    """The subject without the words that lead into the question ("先问问现在车间设备的维护保养"
+    -> "车间设备的维护保养"), however many are stacked."""
+    lead_ins = sorted(rules.setup_lead_ins.lowered(language), key=len, reverse=True)
+    changed = True
+    while changed:
+        changed = False
+        for lead in lead_ins:
+            whole = lead if language == "zh" else lead + " "  # "so ", never "software"
+            if subject.lower().startswith(whole) and len(subject) > len(whole):
+                subject = subject[len(lead) :].lstrip(" ,，")
+                changed = True
+    return subject
+
+
 def setup_subject(rep_text: str, r: Renderer) -> str | None:
     """What the rep's background question asks about, in the rep's words ("maintenance",
     "车间设备的维护保养"), to build the next problem question on; None when no form fits."""
@@ -1153,12 +1243,31 @@ def setup_subject(rep_text: str, r: Renderer) -> str | None:
         found = form.compiled().search(question)
         if found is None:
             continue
-        subject = _SETUP_FILLER.sub("", found.group("subject").strip(" ,，")).lstrip("的")
+        subject = strip_lead_ins(found.group("subject").strip(" ,，"), r.rules, r.language)
+        subject = _SETUP_FILLER.sub("", subject).lstrip("的")
+        if _ASKING.search(subject):
+            return None  # still the rep's own words ("想问问…"), no topic to say back
         size = len(subject) if r.language == "zh" else len(subject.split())
         # Two characters ("数据", "接口") say less than the industry's own words for it.
         if (3 if r.language == "zh" else 1) <= size <= (14 if r.language == "zh" else 6):
             return subject
     return None
+
+
+def ties_to_pain(rep_text: str, conv: Conversation, persona: Persona, rules: MoveRules) -> bool:
+    """Whether a claim links to a pain, cost or value the customer stated: one of its keywords,
+    words of theirs (two words, three character pairs), or a pointer back ("that's exactly
+    what…", "针对您说的"). A price alone links to nothing."""
+    lang = persona.language
+    if _has_cue(rep_text.lower(), rules.tie_cues.lowered(lang)):
+        return True
+    mine = _bits(rep_text, lang)
+    least = 3 if lang == "zh" else 2
+    return any(
+        said.kind != "situation"
+        and (on_subject(rep_text, said, persona) or len(_bits(said.quote, lang) & mine) >= least)
+        for said in conv.said
+    )
 
 
 def on_subject(rep_text: str, said: Said, persona: Persona) -> bool:
@@ -1293,6 +1402,22 @@ def invented_items(
         rf"(?:{pattern})(?:的是|是|\s*[:：—-])\s*(?P<item>[^;；。?？!！]+)", rep_text, re.I
     )
     items = [m.group("item").strip(" ,，、") for m in found]
+    if not items:
+        # The item before its rank: "故障预警和跟MES对接是必须的", "a mobile dashboard as optional".
+        for piece in re.split(r"[,，;；。?？!！]", rep_text):
+            hit = re.search(
+                rf"^(?P<item>.+?)\s*(?:都是|是|算|为|as|are|is)?\s*(?:{pattern})", piece, re.I
+            )
+            if hit is None:
+                continue
+            item = re.split(r"[:：]", hit.group("item"))[-1]
+            for lead in rules.recap_lead_ins.lowered(lang):
+                if item.lower().strip().startswith(lead):
+                    item = item.strip()[len(lead) :]
+            item = re.sub(r"^\s*(?:and|or|那|那么)\s*", "", item, flags=re.I)
+            parts = [re.sub(r"^(?:跟|与)", "", p) for p in re.split(r"和|以及|\s+and\s+", item)]
+            # "哪些是必须的?" / "what would be a must-have" asks for the ranking: no item.
+            items += [p.strip(" 、") for p in parts if p.strip() and not _ASKS_WHICH.search(p)]
     heard = " ".join(t.text for t in conv.turns if t.speaker == "customer")
     theirs = {s.fact_id for s in conv.said if s.kind != "situation"}
     keywords = [
@@ -1300,11 +1425,33 @@ def invented_items(
     ]
     least = 3 if lang == "zh" else 2
     own = _bits(heard, lang)
-    return [
+    invented = [
         item
         for item in items
         if item and not _has_cue(item.lower(), keywords) and len(_bits(item, lang) & own) < least
     ]
+    # The lower ranks first: what the customer never ranked at all is the clearest addition.
+    return invented[::-1]
+
+
+# A question word in an item: the ranking asked for, not an item proposed.
+_ASKS_WHICH = re.compile(r"哪|什么|\b(?:what|which|how)\b", re.I)
+
+
+def ranked_by_customer(conv: Conversation, rules: MoveRules, language: Language) -> Said | None:
+    """The customer's answer to an earlier ranking question (must-have against nice-to-have):
+    their words and turn, when they gave one."""
+    ranking = next((t for t in reversed(conv.turns) if t.act == RANK_ACT), None)
+    if ranking is not None:
+        return Said("need_payoff", ranking.seq, short_quote(ranking.text, language), "")
+    cues = rules.priority_cues.lowered(language)
+    for turn in reversed(conv.rep):
+        if not _has_cue(turn.text.lower(), cues):
+            continue
+        reply = next((t for t in conv.turns if t.seq == turn.seq + 1), None)
+        if reply is not None and reply.speaker == "customer" and _has_cue(reply.text.lower(), cues):
+            return Said("need_payoff", reply.seq, short_quote(reply.text, language), "")
+    return None
 
 
 def is_denial(quote: str, cues: Unanswered, language: Language) -> bool:
@@ -1438,9 +1585,20 @@ def _choose(
         follow = "need_payoff"
 
     counter = conv.countered()
+    slot = counter.next_step.time if counter is not None and counter.next_step is not None else ""
+    rep_days = _day(rep_text)
+    if (
+        counter is not None
+        and s.next_step.proposed
+        and not s.goodbye
+        and rep_days
+        and not rep_days & _day(counter.text)
+    ):
+        # "Could we do Monday at 10am?" answered with Tuesday again: take their slot first.
+        offered = slot or day_and_time(counter.text) or short_quote(counter.text, r.language)
+        return r.tip("take_counter", time=offered, seq=counter.seq)
     if counter is not None and not (s.goodbye or s.next_step.proposed):
         # The customer offered a slot: take it or answer it before anything else.
-        slot = counter.next_step.time if counter.next_step is not None else ""
         if reading.spin is None and (s.acknowledgement or reading.question is None):
             return r.tip("next_step_set", time=slot, quoted=conv.main_problem())
         return r.tip("take_counter", time=slot, seq=counter.seq)
@@ -1493,12 +1651,33 @@ def _choose(
         )
     )
     first_words = (s.meta or s.off_topic) and len(conv.turns) == 2  # to "What's this about?"
-    if plays and (first_words or conv.gamed()) and not s.goodbye:
-        lost = conv.lost(cues, persona.language)
+    restarts = _has_cue(rep_text.lower(), cues.reset.lowered(persona.language))
+    said_why = s.value_point or (s.pitch and not s.hard_close)
+    derailed = conv.gamed() and not (restarts or said_why or s.goodbye)
+    if (plays and first_words and not s.goodbye) or derailed:
+        sign = conv.lost(cues, persona.language)
+        lost = (sign[0], sign[1]) if sign is not None else None
         pending = conv.pending_push_back(persona.language)
-        if lost is not None and (pending is None or pending[1] < lost[1]):
+        if sign is not None and not sign[2] and not plays:
+            lost = None  # "let's talk business" and a real question: that answers it
+        if lost is not None and (pending is None or pending[1] <= lost[1]):
             # ("Slow down. I'm not buying anything on this call." since: that comes first.)
-            return r.tip("reset_after_gaming", question="situation", said=lost, alt=conv.gamed())
+            restart: QuestionKind = follow if thread is not None else "situation"
+            main = conv.main_problem()
+            # The pain said in their own word when they named one, else the industry's.
+            pain_word = (subject_of(main, persona) if main is not None else None) or r.fitting(
+                r.terms.pains
+            )
+            reset: MoveKind = "reset_after_gaming" if plays else "reset_then_ask"
+            # (A fair question while the customer is still lost: reset first, then ask it.)
+            return r.tip(
+                reset,
+                question=restart,
+                about=thread,
+                said=lost,
+                alt=plays and conv.gamed(),
+                pain=pain_word,
+            )
     lowered = rep_text.lower()
     last = conv.turns[-1] if conv.turns else None
     last_asked = last is not None and any(m in last.text for m in "?？")
@@ -1574,6 +1753,19 @@ def _choose(
             mine = [q for q in _questions_in(rep_text) if q.rstrip().endswith(("?", "？"))]
             if mine:
                 return r.tip("answer_who_then_ask", model=mine[-1].strip(), said=(quote, at))
+        pain = conv.main_problem()
+        if answer == "answer_how" and pain is not None:
+            # "How would it work here?": answer it against the pain they named, then ask on.
+            said_pain = short_quote(pain.quote, persona.language)
+            tip = r.tip(
+                answer,
+                question=follow,
+                about=thread,
+                said=(quote, at),
+                thread=said_pain,
+                thread_seq=pain.turn_seq,
+            )
+            return Tip(tip.kind, tip.text, tip.says, (at, pain.turn_seq))
         if answer != "answer_objection":
             return r.tip(answer, question=follow, about=thread, said=(quote, at))
         if is_process(quote, cues, persona.language):
@@ -1593,6 +1785,8 @@ def _choose(
         if unanswered or still or brushed
         else conv.earlier_objection(r.rules.unanswered, persona.language)
     )
+    if passed is not None and passed[0] in conv.previous_tip:
+        passed = None  # the previous tip raised it already; this one is about this turn
     pain = conv.open_problem() or conv.main_problem()
     if passed is not None and pain is not None and is_denial(passed[0], cues, persona.language):
         if spin in ("implication", "need_payoff"):
@@ -1702,6 +1896,19 @@ def _choose(
     if reading.question and conv.has("need_payoff") and _has_cue(rep_text.lower(), priority):
         # Must-have against nice-to-have is one question, however many question marks.
         invented = invented_items(rep_text, conv, persona, r.rules)
+        ranked = ranked_by_customer(conv, r.rules, persona.language)
+        if invented and ranked is not None:
+            # They ranked already ("预测性维护是必须的"): play back theirs, ask what else.
+            glue = "、" if persona.language == "zh" else " and "
+            shown = glue.join(
+                f"‘{i}’" if persona.language == "zh" else f"'{i}'" for i in invented[:2]
+            )
+            return r.tip(
+                "ranked_already",
+                question="priority_more",
+                said=(ranked.quote, ranked.turn_seq),
+                items=shown,
+            )
         if len(invented) >= 2:
             # "MES打通, App推送": a list of the rep's, not ranked from what they said.
             glue = "、" if persona.language == "zh" else " and "
@@ -1779,7 +1986,17 @@ def _choose(
             ask, quoted = _reopen_question(spin, conv)
             model = opened or r.question(ask, quoted)
             return r.tip("reopen_heard", model=model, said=heard)
-        if spin == "situation" and conv.has("implication") and thread is not None:
+        live_problem = thread is not None and thread.kind == "problem" and conv.live(thread)
+        if live_problem and thread is not None and not on_subject(rep_text, thread, persona):
+            # "有没有用过预测性维护?" right after "设备突然停机的情况太多": the problem comes first.
+            return r.tip("reopen_live_problem", question="implication", quoted=thread)
+        # Once a pain is named, background that is not about it steps back from the thread.
+        pain_said = conv.has("implication") or (
+            thread is not None
+            and thread.kind == "problem"
+            and not on_subject(rep_text, thread, persona)
+        )
+        if spin == "situation" and pain_said and thread is not None:
             # Back to background once the pain and its cost are said: take the thread on.
             return r.tip("reopen_thread", question=follow, quoted=thread)
         if opened is not None:
@@ -1789,8 +2006,10 @@ def _choose(
     if (s.pitch or s.value_point) and problem_known:
         pain = conv.latest("need_payoff", "implication", "problem")
         problem = conv.main_problem()
-        if s.value_point:
+        tied = ties_to_pain(rep_text, conv, persona, r.rules)
+        if s.value_point and (tied or not rep_text):
             return r.tip("check_value", question="value_check", quoted=pain, about=problem)
+        # A price or a claim that names none of their pains is no link to praise: a pitch.
         if thread is not None and thread.kind != "need_payoff":
             # The pain to ask about first: the open thread, with its next question.
             return r.tip("tie_to_pain", question=follow, quoted=thread)

@@ -118,6 +118,10 @@ MoveKind = Literal[
     "reopen_thread",
     "priority_ranking",
     "deepen_implication",
+    "answer_how",
+    "reopen_live_problem",
+    "ranked_already",
+    "reset_then_ask",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[
@@ -130,7 +134,9 @@ QuestionKind = Literal[
     "implication_on_fact",
     "need_payoff",
     "need_payoff_on_fact",
+    "need_payoff_on_figure",
     "priority",
+    "priority_more",
     "summary",
     "summary_on_fact",
     "payoff_playback",
@@ -299,6 +305,14 @@ class Unanswered(_Strict):
     # The customer is lost after the rep played with the exercise ("No idea what that means",
     # "我不明白这个问题的目的", "Did that message go to the wrong person?"): reset first.
     lost: Phrases
+    # Impatience with a detour ("跟业务无关的就别问了"): more play gets the reset, a real
+    # question answers it.
+    impatient: Phrases
+    # The customer asks how the offer would work for them ("How would it work here?",
+    # "具体怎么解决?") once a pain is named: answer it against that pain before asking more.
+    how: Phrases
+    # A rep turn that starts over after a derailed call (an apology): the reset is done.
+    reset: Phrases
 
 
 OpenerFix = Literal["named_pain", "asked_for_time", "pitch", "lead"]
@@ -343,6 +357,14 @@ class MoveRules(_Strict):
     pain_words: Phrases
     # A next step that already names who comes ("with your maintenance lead", "叫上设备部").
     joined_cues: Phrases
+    # Words that lead into the rep's background question ("先问问", "想了解一下"): not part of
+    # what it asks about, so never said back as its subject.
+    setup_lead_ins: Phrases
+    # Words that lead into a playback ("So I'm hearing", "我理解下来"): not part of its items.
+    recap_lead_ins: Phrases
+    # Words that point a claim back at what the customer said ("that's exactly what …",
+    # "针对您说的"): a value point, not a pitch.
+    tie_cues: Phrases
 
     def industry(self, name: str) -> IndustryTerms:
         """The industry entry whose match words occur in `name`, else the default."""
