@@ -102,6 +102,8 @@ ACCEPTED_ACT = "accept_next_step"
 GREET_ACT = "greet"
 RECALL_ACT = "recall"
 RANK_ACT = "rank"
+# SPIN questions past the background: a turn asking one moves the call on.
+STAGE_AHEAD: frozenset[SpinType | None] = frozenset({"problem", "implication", "need_payoff"})
 # A push-back the rep has to come back to: an objection, a step put off.
 PUSH_BACK_ACTS = frozenset({"object", DEFERRED_ACT})
 # What a brush-off is ("不好说。", "Hard to tell."); "嗯,你接着说。" (acknowledge) is none.
@@ -1161,6 +1163,10 @@ def _opener_tip(reading: Coaching, r: Renderer, playbook: Playbook) -> Tip:
         return tip  # "keep only who, why, one pain and the ask" says it all
     fixes, lang = r.rules.opener_also, r.language
     pain = r.fitting(r.terms.pains)
+    if pain in tip.text:
+        also = [m for m in also if m != "named_pain"]  # its example names the pain already
+    if not also:
+        return tip
     parts = [fixes[m][lang].format(pain=pain) for m in also]  # type: ignore[index]
     space, glue, end = ("", ";", "。") if lang == "zh" else (" ", "; ", ".")
     text = f"{tip.text}{space}{fixes['lead'][lang]}{glue.join(parts)}{end}"
@@ -1493,7 +1499,11 @@ def probe_for(quote: str, r: Renderer) -> str:
     elif _has_cue(lowered, cues.concern.lowered(lang)):
         probes = cues.probe_concern
     spoken = fragment(quote, lang, limit=PROBE_LIMITS[lang]) or quote
-    return probes.pick(lang, len(r.conv.rep)).format(quote=spoken)
+    options: list[str] = list(getattr(probes, lang))
+    start = len(r.conv.rep) % len(options)
+    asked = [q.format(quote=spoken) for q in options[start:] + options[:start]]
+    # Not the probe the previous tip gave.
+    return next((q for q in asked if q not in r.conv.previous_tip), asked[0])
 
 
 # Where one of a turn's proposals ends: "I send an outline by Friday, and we walk the plant".
@@ -1669,6 +1679,8 @@ def _choose(
                 r.terms.pains
             )
             reset: MoveKind = "reset_after_gaming" if plays else "reset_then_ask"
+            if s.hard_close:
+                reset = "reset_after_close"  # a discount to a customer who is still lost
             # (A fair question while the customer is still lost: reset first, then ask it.)
             return r.tip(
                 reset,
@@ -1785,8 +1797,10 @@ def _choose(
         if unanswered or still or brushed
         else conv.earlier_objection(r.rules.unanswered, persona.language)
     )
-    if passed is not None and passed[0] in conv.previous_tip:
-        passed = None  # the previous tip raised it already; this one is about this turn
+    if passed is not None and passed[0] in conv.previous_tip and spin in STAGE_AHEAD:
+        # The previous tip raised it, and this turn moves on to the pain: say what this turn
+        # needs, not the same tip again.
+        passed = None
     pain = conv.open_problem() or conv.main_problem()
     if passed is not None and pain is not None and is_denial(passed[0], cues, persona.language):
         if spin in ("implication", "need_payoff"):
@@ -1990,16 +2004,22 @@ def _choose(
         if live_problem and thread is not None and not on_subject(rep_text, thread, persona):
             # "有没有用过预测性维护?" right after "设备突然停机的情况太多": the problem comes first.
             return r.tip("reopen_live_problem", question="implication", quoted=thread)
-        # Once a pain is named, background that is not about it steps back from the thread.
+        # Once a pain is named, background that is not about it (no word of it, no form that
+        # asks its own subject openly) steps back from the thread.
         pain_said = conv.has("implication") or (
             thread is not None
             and thread.kind == "problem"
+            and opened is None
             and not on_subject(rep_text, thread, persona)
         )
         if spin == "situation" and pain_said and thread is not None:
             # Back to background once the pain and its cost are said: take the thread on.
             return r.tip("reopen_thread", question=follow, quoted=thread)
         if opened is not None:
+            setup = conv.latest("situation")
+            if setup is not None and conv.live(setup):
+                # What they just told you is the ground the open question stands on.
+                return r.tip("reopen_this", model=opened, quoted=setup)
             return r.tip("reopen_this", model=opened)
         ask, quoted = _reopen_question(spin, conv)
         return r.tip("reopen", question=ask, quoted=quoted)

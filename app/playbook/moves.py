@@ -122,6 +122,7 @@ MoveKind = Literal[
     "reopen_live_problem",
     "ranked_already",
     "reset_then_ask",
+    "reset_after_close",
 ]
 MOVE_KINDS: tuple[MoveKind, ...] = get_args(MoveKind)
 QuestionKind = Literal[

@@ -79,7 +79,8 @@ def test_good_question_to_a_statement_goes_back_to_the_rival_they_named() -> Non
     )
     assert tip.kind == "fake_good_question"
     assert '"Mm-hm, I\'m listening" (#6)' in tip.text and "(#4)" in tip.text
-    assert "pass on them" in tip.text
+    # Why they passed on the rivals (the probe's wording rotates).
+    assert "pass on them" in tip.text or "fall short" in tip.text
     assert tip.cites == (6, 4)
 
 
@@ -211,7 +212,8 @@ def test_a_stated_doubt_is_asked_about_not_probed_for_a_story() -> None:
         "Why does fixing that matter to you?",
     )
     assert tip.kind == "answer_objection"
-    assert "what happened there" not in tip.text and "worth a closer look" in tip.text
+    assert "what happened there" not in tip.text
+    assert "worth a closer look" in tip.text or "convince you" in tip.text
 
 
 def test_a_problem_question_on_a_fact_not_yet_called_a_pain_is_the_right_move() -> None:

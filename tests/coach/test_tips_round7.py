@@ -58,9 +58,13 @@ def test_gaming_after_a_lost_customer_says_reset() -> None:
         ("集成平台 互联互通 五级评审", "“我不明白这个问题的目的”(#6)"),
     ]:
         kind, text = _played(words)
-        assert kind == "reset_after_gaming", (words, text)
+        if "sign" in words:
+            # A close to a lost customer: take the offer back, then the reset (round 8).
+            assert kind == "reset_after_close" and "Take the offer back" in text, text
+        else:
+            assert kind == "reset_after_gaming", (words, text)
+            assert "reset" in text or "重新开始" in text
         assert quote in text
-        assert "reset" in text or "重新开始" in text
 
 
 def test_a_real_question_after_gaming_is_not_told_to_reset_once_they_talk_business() -> None:
