@@ -1276,6 +1276,30 @@ def ties_to_pain(rep_text: str, conv: Conversation, persona: Persona, rules: Mov
     )
 
 
+# Characters of Chinese function words: a pair with one of them ("有没", "你们") names no topic.
+_FUNCTION_HAN = frozenset("你您我他她们的是有没了吗呢吧这那个么什怎样会能要就都也还很在")
+# English words too common to name a topic, beyond _STOP.
+_COMMON = frozenset(
+    "does what when that this have they them there their about would could should your "
+    "yours with been were will just some something much many usually really think recent "
+    "guys team right".split()
+)
+
+
+def on_topic(rep_text: str, said: Said, persona: Persona) -> bool:
+    """Whether the rep's words take up what the customer said: one of its keywords, or a
+    word of it (a shared beginning: "renewal" for "not renewing", "go down" for "downtime";
+    in Chinese a shared character pair that is no function word)."""
+    if on_subject(rep_text, said, persona):
+        return True
+    if persona.language == "zh":
+        mine = {p for p in _bits(rep_text, "zh") if not set(p) & _FUNCTION_HAN}
+        return bool(mine & _bits(said.quote, "zh"))
+    words = [w for w in _WORD.findall(rep_text.lower()) if len(w) >= 4 and w not in _COMMON]
+    theirs = [w for w in _WORD.findall(said.quote.lower()) if len(w) >= 4 and w not in _COMMON]
+    return any(t.startswith(w[:5]) or w.startswith(t[:5]) for w in words for t in theirs)
+
+
 def on_subject(rep_text: str, said: Said, persona: Persona) -> bool:
     """Whether the rep's words name what the customer said (one of the fact's keywords)."""
     keywords = next((f.keywords for f in persona.all_facts() if f.id == said.fact_id), [])
@@ -2001,7 +2025,7 @@ def _choose(
             model = opened or r.question(ask, quoted)
             return r.tip("reopen_heard", model=model, said=heard)
         live_problem = thread is not None and thread.kind == "problem" and conv.live(thread)
-        if live_problem and thread is not None and not on_subject(rep_text, thread, persona):
+        if live_problem and thread is not None and not on_topic(rep_text, thread, persona):
             # "有没有用过预测性维护?" right after "设备突然停机的情况太多": the problem comes first.
             return r.tip("reopen_live_problem", question="implication", quoted=thread)
         # Once a pain is named, background that is not about it (no word of it, no form that
@@ -2010,7 +2034,7 @@ def _choose(
             thread is not None
             and thread.kind == "problem"
             and opened is None
-            and not on_subject(rep_text, thread, persona)
+            and not on_topic(rep_text, thread, persona)
         )
         if spin == "situation" and pain_said and thread is not None:
             # Back to background once the pain and its cost are said: take the thread on.

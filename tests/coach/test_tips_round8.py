@@ -211,3 +211,13 @@ def test_a_price_is_no_link_to_the_pain_to_praise() -> None:
     # Review zh 6: "我们一家店一年才几千块钱,真的很便宜" praised as tied to the pain.
     kind, text = _played("我们一家店一年才几千块钱")
     assert kind != "check_value" and "联系起来了" not in text
+
+
+def test_a_question_on_the_thread_is_told_apart_from_one_off_it() -> None:
+    morgan, zhao = PLAYBOOK.personas["morgan-saas"], PLAYBOOK.personas["zhao-hospital"]
+    churn = tips.Said("problem", 8, "We only find out when they tell us they're not renewing", "x")
+    assert tips.on_topic("Has a renewal caught you off guard lately?", churn, morgan)
+    assert not tips.on_topic("Is that the harbor out there?", churn, morgan)
+    links = tips.Said("problem", 6, "各系统之间接口都是点对点的", "x")
+    assert tips.on_topic("这些接口平时谁来维护?", links, zhao)
+    assert not tips.on_topic("你们是在准备评审吗", links, zhao)
