@@ -15,6 +15,9 @@ Model questions say the customer's words back (`fragment`: whole clauses that fi
 said something that fits the question; else they point back, else they name the industry.
 
 The rule set, first match wins:
+0. a derailed call (the rep played with the exercise) while the customer is still lost: reset
+   (apologise, who and why, one real question) until the rep starts over; a slot the customer
+   offered comes first, then the rest of rule 0.
 0. the customer asked or objected and this turn did not answer: answer first (the last turn;
    a "who are you" until answered, one line of who-and-why counts; a doubt that the call is
    worth their time for their next two turns; "get to the point" after a full opener: ask
