@@ -882,6 +882,8 @@ def asked_again(
     if reading.spin == "situation" and not reading.signals.asks_value:
         return None
     whether = rules.asks_again_cues.lowered(persona.language)
+    if _has_cue(lowered, rules.asks_about_tools.lowered(persona.language)):
+        return None  # "有没有用过预测性维护?" asks about a tool, not whether the problem happens
     if reading.spin == "problem" and not _has_cue(lowered, whether):
         return None
     for said in conv.said:
@@ -2028,7 +2030,12 @@ def _choose(
             model = opened or r.question(ask, quoted)
             return r.tip("reopen_heard", model=model, said=heard)
         live_problem = thread is not None and thread.kind == "problem" and conv.live(thread)
-        if live_problem and thread is not None and not on_topic(rep_text, thread, persona):
+        tools = r.rules.asks_about_tools.lowered(persona.language)
+        # A question whether they tried a tool steps off the pain too, whatever word it shares.
+        off_thread = _has_cue(rep_text.lower(), tools) or (
+            thread is not None and not on_topic(rep_text, thread, persona)
+        )
+        if live_problem and thread is not None and off_thread:
             # "有没有用过预测性维护?" right after "设备突然停机的情况太多": the problem comes first.
             return r.tip("reopen_live_problem", question="implication", quoted=thread)
         # Once a pain is named, background that is not about it (no word of it, no form that

@@ -333,6 +333,9 @@ class MoveRules(_Strict):
     # A closed problem question that only asks whether the problem happens (asked again when
     # the customer named it in their last turn).
     asks_again_cues: Phrases
+    # A closed question about a tool or a fix tried ("有没有用过…", "Have you tried…"): never
+    # asking again whether the problem happens, whatever keyword of it the tool's name shares.
+    asks_about_tools: Phrases
     # Words that introduce an item of a ranked list the rep proposes ("必须满足的是…",
     # "must-have: …"): its items are checked against the customer's words.
     priority_items: Phrases
